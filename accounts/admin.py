@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts import services
+from accounts.admin_base import TenantListFilter, TenantScopedAdmin
+from accounts.forms import AwsAccountForm, MembershipForm
+from accounts.models import AwsAccount, Membership, Role, Tenant
+from accounts.verification import verify_account
+
+
+class AuditedAdminMixin:
+    """Every admin save and delete is audited in the admin's transaction (before and after)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        import audit
+
+        before = None
+        if change:
+            # Read the stored row: the form has already changed the in-memory instance.
+            before = type(obj)._default_manager.get(pk=obj.pk).audit_dict()
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        kind = {"awsaccount": "aws_account"}.get(obj._meta.model_name, obj._meta.model_name)
+        audit.record(
+            request.user,
+            obj if isinstance(obj, Tenant) else obj.tenant,
+            f"accounts.{kind}.{'update' if change else 'create'}",
+            obj,
+            before=before,
+            after=obj.audit_dict(),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.delete_object(request.user, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            services.delete_object(request.user, obj)
+
+
+@admin.register(Tenant)
+class TenantAdmin(AuditedAdminMixin, TenantScopedAdmin):
+    tenant_path = "pk"
+    view_role = Role.ADMIN
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(pk__in=self.tenants(request))
+
+    def _obj_tenant(self, obj: Any) -> Tenant | None:
+        return obj
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser  # only platform staff create tenants
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if request.user.is_superuser else ["slug"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(AuditedAdminMixin, TenantScopedAdmin):
+    form = MembershipForm
+    view_role = Role.ADMIN
+    list_display = ["user", "tenant", "role", "created_at"]
+    list_filter = ["role", TenantListFilter]
+    search_fields = ["user__username", "tenant__slug"]
+
+
+@admin.register(AwsAccount)
+class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
+    form = AwsAccountForm
+    view_role = Role.OPERATOR  # operators see accounts (for scans) but never change keys
+    list_display = [
+        "name",
+        "tenant",
+        "auth_method",
+        "default_region",
+        "verification_state",
+        "verified_account_id",
+        "last_verified_at",
+    ]
+    list_filter = ["auth_method", TenantListFilter, "default_region"]
+    search_fields = ["name", "verified_account_id", "tenant__slug"]
+    readonly_fields = ["verified_account_id", "verified_arn", "last_verified_at", "last_error"]
+    actions = ["verify_selected"]
+
+    @admin.display(description="verification")
+    def verification_state(self, obj: AwsAccount) -> str:
+        if obj.last_error:
+            return "failed"
+        return "verified" if obj.last_verified_at else "not verified"
+
+    @admin.action(description="Verify selected accounts now (STS GetCallerIdentity)")
+    def verify_selected(self, request: HttpRequest, queryset: QuerySet[AwsAccount]) -> None:
+        for account in queryset:
+            if not self.has_change_permission(request, account):
+                continue
+            result = verify_account(account, actor=request.user)
+            if result.ok:
+                self.message_user(request, f"{account.name}: verified as {result.arn}")
+            else:
+                self.message_user(request, f"{account.name}: {result.error}", messages.ERROR)

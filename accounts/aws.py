@@ -1,0 +1,125 @@
+"""The ONE place that builds boto3 sessions and clients for an AwsAccount.
+
+Nothing else in the project calls boto3.client(...) or boto3.Session(...). Tests fake AWS here
+with moto. Sessions are not thread-safe; clients are, so callers that fan out over threads
+create the client first and share it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
+from botocore.session import get_session
+from django.conf import settings
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+    from accounts.models import AwsAccount
+
+_session_cache: dict[tuple[int, str], boto3.Session] = {}
+_cache_lock = threading.Lock()
+
+
+def client_config(**overrides: Any) -> Config:
+    base = Config(
+        retries={"mode": "adaptive", "max_attempts": settings.AWS_MAX_ATTEMPTS},
+        connect_timeout=settings.AWS_CONNECT_TIMEOUT,
+        read_timeout=settings.AWS_READ_TIMEOUT,
+        max_pool_connections=32,
+    )
+    return base.merge(Config(**overrides)) if overrides else base
+
+
+def _source_session(account: AwsAccount) -> boto3.Session:
+    """Session from the account's own key, or boto3's default chain (env, profile, role)."""
+    if account.access_key_id and account.secret_access_key:
+        return boto3.Session(
+            aws_access_key_id=account.access_key_id,
+            aws_secret_access_key=account.secret_access_key,
+            region_name=account.default_region,
+        )
+    return boto3.Session(region_name=account.default_region)
+
+
+def _assume_role_session(account: AwsAccount) -> boto3.Session:
+    """A session whose credentials come from STS AssumeRole and refresh before expiry."""
+    source = _source_session(account)
+    sts = source.client(
+        "sts",
+        endpoint_url=account.endpoint_url or None,
+        config=client_config(),
+    )
+
+    def fetch() -> dict[str, str]:
+        params: dict[str, Any] = {
+            "RoleArn": account.role_arn,
+            "RoleSessionName": account.role_session_name or "s3portal",
+            "DurationSeconds": settings.AWS_ASSUME_ROLE_DURATION,
+        }
+        if account.external_id:
+            params["ExternalId"] = account.external_id
+        creds = sts.assume_role(**params)["Credentials"]
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    refreshable = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
+    )
+    # botocore refreshes when fewer than this many seconds remain.
+    refreshable._advisory_refresh_timeout = settings.AWS_ASSUME_ROLE_REFRESH_MARGIN
+    refreshable._mandatory_refresh_timeout = min(60, settings.AWS_ASSUME_ROLE_REFRESH_MARGIN)
+    core = get_session()
+    core._credentials = refreshable
+    core.set_config_variable("region", account.default_region)
+    return boto3.Session(botocore_session=core)
+
+
+def _cache_key(account: AwsAccount) -> tuple[int, str]:
+    # Any edit of the account (new key, new role) gives a new key, so stale sessions are unused.
+    stamp = account.updated_at.isoformat() if account.updated_at else timezone.now().isoformat()
+    return (account.pk or 0, stamp)
+
+
+def session_for(account: AwsAccount) -> boto3.Session:
+    from accounts.models import AuthMethod
+
+    if account.auth_method != AuthMethod.ASSUME_ROLE:
+        return _source_session(account)
+    key = _cache_key(account)
+    with _cache_lock:
+        session = _session_cache.get(key)
+        if session is None:
+            for stale in [k for k in _session_cache if k[0] == key[0]]:
+                del _session_cache[stale]
+            session = _assume_role_session(account)
+            _session_cache[key] = session
+        return session
+
+
+def clear_session_cache() -> None:
+    with _cache_lock:
+        _session_cache.clear()
+
+
+def client(
+    account: AwsAccount, service: str, *, region: str | None = None, **config: Any
+) -> BaseClient:
+    """A botocore client for `service`, with adaptive retries, timeouts and the endpoint URL."""
+    session = session_for(account)
+    with _cache_lock:  # creating clients from one session is not thread-safe
+        return session.client(
+            service,
+            region_name=region or account.default_region,
+            endpoint_url=account.endpoint_url or None,
+            config=client_config(**config),
+        )

@@ -1,0 +1,26 @@
+"""Helpers around the Fernet-encrypted fields (key rotation)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], list[str]]]:
+    from django.apps import apps
+    from fernet_fields import EncryptedField
+
+    found = []
+    for model in apps.get_models():
+        names = [f.name for f in model._meta.fields if isinstance(f, EncryptedField)]
+        if names:
+            found.append((model, names))
+    return found
+
+
+def reset_key_cache() -> None:
+    """The fields cache their Fernet keys; drop them so a settings change takes effect."""
+    for model, names in encrypted_fields():
+        for name in names:
+            field = model._meta.get_field(name)
+            for attr in ("keys", "fernet_keys", "fernet"):
+                field.__dict__.pop(attr, None)

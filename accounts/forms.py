@@ -1,0 +1,99 @@
+"""Forms for AWS accounts and memberships. The secret is write-only everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from accounts.models import AuthMethod, AwsAccount, Membership
+
+
+class AwsAccountForm(forms.ModelForm):
+    secret_access_key = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: never shown again. Leave empty to keep the stored secret.",
+    )
+
+    class Meta:
+        model = AwsAccount
+        fields = [
+            "tenant",
+            "name",
+            "auth_method",
+            "access_key_id",
+            "secret_access_key",
+            "role_arn",
+            "external_id",
+            "role_session_name",
+            "default_region",
+            "endpoint_url",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Never send the stored secret back to the browser.
+        self.initial.pop("secret_access_key", None)
+
+    def clean_secret_access_key(self) -> str:
+        new = self.cleaned_data.get("secret_access_key", "")
+        if not new and self.instance.pk:
+            return self.instance.secret_access_key  # keep the stored one
+        return new
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        method = data.get("auth_method")
+        key_id, secret = data.get("access_key_id"), data.get("secret_access_key")
+        if method == AuthMethod.ACCESS_KEY and not (key_id and secret):
+            raise forms.ValidationError("An access-key account needs a key id and a secret key.")
+        if method == AuthMethod.ASSUME_ROLE and not data.get("role_arn"):
+            self.add_error("role_arn", "An assume-role account needs the role ARN.")
+        if bool(key_id) != bool(secret) and method != AuthMethod.AMBIENT:
+            raise forms.ValidationError("Give both the access key id and its secret, or neither.")
+        if method == AuthMethod.AMBIENT:
+            data["access_key_id"], data["secret_access_key"], data["role_arn"] = "", "", ""
+        return data
+
+
+class MembershipForm(forms.ModelForm):
+    """Pick the person by username: a tenant admin never sees the platform's user list."""
+
+    username = forms.CharField(max_length=150)
+
+    class Meta:
+        model = Membership
+        fields = ["tenant", "username", "role"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["username"].initial = self.instance.user.get_username()
+            self.fields["username"].disabled = True
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if self.instance.pk:
+            return self.instance.user.get_username()
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError(
+                "No user with that username. Create it first (manage.py add_member "
+                "--create-user) or ask a platform administrator."
+            )
+        self.instance.user = user
+        return username
+
+    def validate_unique(self) -> None:
+        super().validate_unique()
+        tenant = self.cleaned_data.get("tenant")
+        if (
+            not self.instance.pk
+            and tenant
+            and hasattr(self.instance, "user")
+            and Membership.objects.filter(tenant=tenant, user=self.instance.user).exists()
+        ):
+            self.add_error("username", "This user is already a member of that tenant.")

@@ -1,0 +1,145 @@
+"""Tenants, memberships (roles) and the AWS accounts a tenant connects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from fernet_fields import EncryptedTextField
+
+from accounts.validators import (
+    validate_access_key_id,
+    validate_endpoint_url,
+    validate_region,
+    validate_role_arn,
+)
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Tenant admin"
+    OPERATOR = "operator", "Operator"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+
+# Higher number = more power. Role checks compare ranks.
+ROLE_RANK: dict[str, int] = {Role.VIEWER: 1, Role.MEMBER: 2, Role.OPERATOR: 3, Role.ADMIN: 4}
+
+
+class Tenant(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def audit_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "slug": self.slug}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tenant__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="one_membership_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} @ {self.tenant.slug} ({self.role})"
+
+    def audit_dict(self) -> dict[str, Any]:
+        return {"user": self.user.get_username(), "tenant": self.tenant.slug, "role": self.role}
+
+
+class AuthMethod(models.TextChoices):
+    ACCESS_KEY = "access_key", "Access key"
+    ASSUME_ROLE = "assume_role", "Assume role"
+    AMBIENT = "ambient", "Ambient (default credential chain)"
+
+
+account_name_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$",
+    "Use letters, digits, spaces, dots, dashes and underscores (start with a letter or digit).",
+)
+
+
+class AwsAccount(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="aws_accounts")
+    name = models.CharField(max_length=100, validators=[account_name_validator])
+    auth_method = models.CharField(
+        max_length=16, choices=AuthMethod.choices, default=AuthMethod.ACCESS_KEY
+    )
+    access_key_id = models.CharField(
+        max_length=128,
+        blank=True,
+        validators=[validate_access_key_id],
+        help_text="For access-key accounts, or as the source credentials for assume-role.",
+    )
+    # Encrypted at rest with FERNET_KEYS; write-only in every form, never displayed or logged.
+    secret_access_key = EncryptedTextField(blank=True, default="")
+    role_arn = models.CharField(max_length=2048, blank=True, validators=[validate_role_arn])
+    external_id = models.CharField(max_length=1224, blank=True)
+    role_session_name = models.CharField(max_length=64, blank=True, default="s3portal")
+    default_region = models.CharField(
+        max_length=32, default="us-east-1", validators=[validate_region]
+    )
+    endpoint_url = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[validate_endpoint_url],
+        help_text="Only for S3-compatible storage or a local emulator; empty for AWS.",
+    )
+    verified_account_id = models.CharField(max_length=32, blank=True)
+    verified_arn = models.CharField(max_length=2048, blank=True)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tenant__name", "name"]
+        verbose_name = "AWS account"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "name"], name="unique_account_name_per_tenant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tenant.slug})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.last_verified_at is not None and not self.last_error
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_access_key)
+
+    def audit_dict(self) -> dict[str, Any]:
+        """What the audit trail may see: never the secret, only whether one is set."""
+        return {
+            "name": self.name,
+            "tenant": self.tenant.slug,
+            "auth_method": self.auth_method,
+            "access_key_id": self.access_key_id,
+            "secret_set": self.has_secret,
+            "role_arn": self.role_arn,
+            "external_id_set": bool(self.external_id),
+            "role_session_name": self.role_session_name,
+            "default_region": self.default_region,
+            "endpoint_url": self.endpoint_url,
+        }

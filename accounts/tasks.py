@@ -1,0 +1,37 @@
+"""Periodic re-verification of AWS accounts (one task per account, enqueued by a fan-out)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from accounts.models import AwsAccount
+from accounts.verification import TransientVerificationError, verify_account
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="accounts.tasks.verify_aws_account",
+    autoretry_for=(TransientVerificationError,),
+    retry_backoff=30,
+    retry_backoff_max=900,
+    retry_jitter=True,
+    max_retries=5,
+)
+def verify_aws_account(account_id: int) -> dict[str, object]:
+    account = AwsAccount.objects.select_related("tenant").filter(pk=account_id).first()
+    if account is None:  # deleted since it was enqueued: nothing to do
+        return {"account_id": account_id, "skipped": "gone"}
+    result = verify_account(account, raise_transient=True)
+    return {"account_id": account_id, "ok": result.ok, "error": result.error}
+
+
+@shared_task(name="accounts.tasks.verify_all_aws_accounts")
+def verify_all_aws_accounts() -> int:
+    ids = list(AwsAccount.objects.values_list("pk", flat=True))
+    for account_id in ids:
+        verify_aws_account.delay(account_id)
+    logger.info("enqueued verification of %d AWS accounts", len(ids))
+    return len(ids)

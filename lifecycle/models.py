@@ -1,0 +1,1 @@
+"""Lifecycle rules managed by the portal (filled in by the lifecycle issue)."""

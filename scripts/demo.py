@@ -1,0 +1,123 @@
+"""Run the whole portal locally: moto_server (S3 emulator), Django web, Celery worker and beat.
+
+Started by `make run`. Keys and the demo password are generated once into var/demo.env, so
+secrets survive restarts. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+ENV_FILE = VAR / "demo.env"
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+
+
+def free_port(preferred: int) -> int:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+
+def load_or_create_env() -> dict[str, str]:
+    VAR.mkdir(exist_ok=True)
+    if not ENV_FILE.exists():
+        values = {
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "FERNET_KEYS": secrets.token_urlsafe(32),
+            "DEMO_PASSWORD": secrets.token_urlsafe(9),
+        }
+        ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        ENV_FILE.chmod(0o600)
+    pairs = (line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line)
+    return {k: v for k, v in pairs}
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"nothing listening on port {port} after {timeout}s")
+
+
+def main() -> None:
+    demo = load_or_create_env()
+    web_port = free_port(int(os.environ.get("PORT", "8000")))
+    s3_port = free_port(int(os.environ.get("S3_EMULATOR_PORT", "5055")))
+    endpoint = f"http://127.0.0.1:{s3_port}"
+    env = {
+        **os.environ,
+        "DEBUG": os.environ.get("DEBUG", "true"),
+        "SECRET_KEY": demo["SECRET_KEY"],
+        "FERNET_KEYS": demo["FERNET_KEYS"],
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(*cmd: str) -> None:
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env))
+
+    try:
+        start(str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(s3_port))
+        wait_for_port(s3_port)
+        manage = [PYTHON, "manage.py"]
+        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [*manage, "seed_demo", "--endpoint-url", endpoint, "--password", demo["DEMO_PASSWORD"]],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        start(*manage, "runserver", f"127.0.0.1:{web_port}", "--noreload")
+        celery = [str(BIN / "celery"), "-A", "s3portal"]
+        start(*celery, "worker", "-l", "INFO", "--concurrency", "2", "-n", "demo@%h")
+        start(*celery, "beat", "-l", "INFO")
+        wait_for_port(web_port)
+        print(
+            "\n"
+            f"  s3portal is running at http://127.0.0.1:{web_port}/\n"
+            f"  S3 emulator (moto_server):  {endpoint}\n"
+            f"  Logins (password for all: {demo['DEMO_PASSWORD']}):\n"
+            "    root            platform superuser (admin at /admin/)\n"
+            "    demo-admin      tenant admin of Demo Company\n"
+            "    demo-operator   operator\n"
+            "    demo-member     member\n"
+            "    demo-viewer     viewer\n"
+            "  Ctrl-C stops web, worker, beat and the emulator.\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print("a component exited; stopping the rest", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Buckets, scans, findings and stored files (filled in by the scanning and files issues)."""

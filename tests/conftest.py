@@ -1,0 +1,127 @@
+"""Personas (DESIGN.md convention 3), moto fixtures and helpers shared by every test module.
+
+alice: tenant A admin · oscar: tenant A operator · bob: tenant A member · vera: tenant A viewer
+carol: tenant B admin · root: platform superuser
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # Fast hashing: personas are created for almost every test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Personas:
+    tenant_a: Any
+    tenant_b: Any
+    alice: Any
+    oscar: Any
+    bob: Any
+    vera: Any
+    carol: Any
+    root: Any
+    stranger: Any  # logged-in user with no tenant at all
+
+    def client_for(self, name: str) -> Client:
+        client = Client()
+        client.force_login(getattr(self, name))
+        return client
+
+
+@pytest.fixture
+def personas(db: Any) -> Personas:
+    from accounts.models import Membership, Role, Tenant
+
+    user_model = get_user_model()
+    tenant_a = Tenant.objects.create(slug="tenant-a", name="Tenant A")
+    tenant_b = Tenant.objects.create(slug="tenant-b", name="Tenant B")
+
+    def user(name: str, tenant: Any = None, role: str | None = None) -> Any:
+        u = user_model.objects.create_user(name, f"{name}@example.com", PASSWORD)
+        if tenant is not None:
+            Membership.objects.create(user=u, tenant=tenant, role=role)
+        return u
+
+    return Personas(
+        tenant_a=tenant_a,
+        tenant_b=tenant_b,
+        alice=user("alice", tenant_a, Role.ADMIN),
+        oscar=user("oscar", tenant_a, Role.OPERATOR),
+        bob=user("bob", tenant_a, Role.MEMBER),
+        vera=user("vera", tenant_a, Role.VIEWER),
+        carol=user("carol", tenant_b, Role.ADMIN),
+        root=user_model.objects.create_superuser("root", "root@example.com", PASSWORD),
+        stranger=user("stranger"),
+    )
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake, harmless credentials so nothing can ever reach real AWS."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "AKIATESTTESTTESTTEST",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture
+def moto(aws_env: None) -> Iterator[None]:
+    from moto import mock_aws
+
+    from accounts import aws
+
+    aws.clear_session_cache()
+    with mock_aws():
+        yield
+    aws.clear_session_cache()
+
+
+@pytest.fixture
+def account_a(personas: Personas, moto: None) -> Any:
+    """An access-key AWS account of tenant A (moto accepts any key unless auth is enforced)."""
+    from accounts.models import AuthMethod, AwsAccount
+
+    return AwsAccount.objects.create(
+        tenant=personas.tenant_a,
+        name="prod",
+        auth_method=AuthMethod.ACCESS_KEY,
+        access_key_id="AKIAPRODPRODPRODPROD",
+        secret_access_key="prod-secret-value-1234567890",
+    )
+
+
+@pytest.fixture
+def account_b(personas: Personas, moto: None) -> Any:
+    from accounts.models import AuthMethod, AwsAccount
+
+    return AwsAccount.objects.create(
+        tenant=personas.tenant_b,
+        name="b-main",
+        auth_method=AuthMethod.ACCESS_KEY,
+        access_key_id="AKIABBBBBBBBBBBBBBBB",
+        secret_access_key="tenant-b-secret-value-0987654321",
+    )
