@@ -147,7 +147,9 @@ def _account_post(tenant: Any, **overrides: Any) -> dict[str, Any]:
 
 def test_tenant_admin_adds_account_to_own_tenant_with_audit(personas: Any) -> None:
     client = personas.client_for("alice")
-    response = client.post(reverse("admin:accounts_awsaccount_add"), _account_post(personas.tenant_a))
+    response = client.post(
+        reverse("admin:accounts_awsaccount_add"), _account_post(personas.tenant_a)
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     account = AwsAccount.objects.get(name="new-acct")
     assert account.tenant == personas.tenant_a
@@ -159,7 +161,9 @@ def test_tenant_admin_adds_account_to_own_tenant_with_audit(personas: Any) -> No
 
 def test_tenant_admin_cannot_add_account_to_other_tenant(personas: Any) -> None:
     client = personas.client_for("alice")
-    response = client.post(reverse("admin:accounts_awsaccount_add"), _account_post(personas.tenant_b))
+    response = client.post(
+        reverse("admin:accounts_awsaccount_add"), _account_post(personas.tenant_b)
+    )
     assert response.status_code == 200  # form redisplayed with an error
     assert "Select a valid choice" in response.content.decode()
     assert not AwsAccount.objects.filter(name="new-acct").exists()
@@ -178,17 +182,23 @@ def test_secret_is_write_only_in_admin(personas: Any, objects: Any) -> None:
     objects["a_account"].refresh_from_db()
     assert objects["a_account"].secret_access_key == "a-very-secret-value-111"
     event = AuditEvent.objects.get(action="accounts.aws_account.update")
-    assert event.before["access_key_id"] == "" and event.after["access_key_id"].startswith("AKIAKEEP")
+    assert event.before["access_key_id"] == "" and event.after["access_key_id"].startswith(
+        "AKIAKEEP"
+    )
     assert "a-very-secret" not in str(event.before) + str(event.after)
 
 
 def test_membership_added_by_username_and_scoped(personas: Any) -> None:
     client = personas.client_for("alice")
     add = reverse("admin:accounts_membership_add")
-    ok = client.post(add, {"tenant": personas.tenant_a.pk, "username": "stranger", "role": "viewer"})
+    ok = client.post(
+        add, {"tenant": personas.tenant_a.pk, "username": "stranger", "role": "viewer"}
+    )
     assert ok.status_code == 302
     assert Membership.objects.get(user=personas.stranger).role == Role.VIEWER
-    unknown = client.post(add, {"tenant": personas.tenant_a.pk, "username": "ghost", "role": "viewer"})
+    unknown = client.post(
+        add, {"tenant": personas.tenant_a.pk, "username": "ghost", "role": "viewer"}
+    )
     assert "No user with that username" in unknown.content.decode()
     dup = client.post(add, {"tenant": personas.tenant_a.pk, "username": "bob", "role": "viewer"})
     assert "already a member" in dup.content.decode()

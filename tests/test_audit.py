@@ -79,7 +79,11 @@ def test_deleting_tenant_and_user_keeps_events_verifiable(personas: Any) -> None
 
 def test_secret_keys_are_scrubbed(personas: Any) -> None:
     event = audit.record(
-        None, None, "test.scrub", None, after={"secret_access_key": "s3cr3t", "nested": [{"password": "pw"}]}
+        None,
+        None,
+        "test.scrub",
+        None,
+        after={"secret_access_key": "s3cr3t", "nested": [{"password": "pw"}]},
     )
     assert "s3cr3t" not in str(event.after) and "pw" not in str(event.after["nested"])
 
@@ -108,7 +112,10 @@ def test_audit_admin_is_read_only_even_for_root(personas: Any) -> None:
     event = make_events(personas, 1)[0]
     client = personas.client_for("root")
     assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
-    assert client.post(reverse("admin:audit_auditevent_change", args=[event.pk]), {}).status_code == 403
+    assert (
+        client.post(reverse("admin:audit_auditevent_change", args=[event.pk]), {}).status_code
+        == 403
+    )
     delete = reverse("admin:audit_auditevent_delete", args=[event.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()

@@ -38,7 +38,9 @@ def fresh_keys(settings: Any) -> Any:
 
 
 def test_secret_is_not_stored_in_clear(personas: Any) -> None:
-    account = AwsAccount.objects.create(tenant=personas.tenant_a, name="x", secret_access_key=SECRET)
+    account = AwsAccount.objects.create(
+        tenant=personas.tenant_a, name="x", secret_access_key=SECRET
+    )
     raw = raw_secret_column(account.pk)
     assert SECRET.encode() not in raw
     assert raw.startswith(b"gAAAAA")  # a Fernet token
@@ -49,7 +51,9 @@ def test_secret_is_not_stored_in_clear(personas: Any) -> None:
 def test_secret_not_in_sqlite_file(personas: Any) -> None:
     if connection.vendor != "sqlite":
         pytest.skip("checks the SQLite database file itself; the column check covers PostgreSQL")
-    account = AwsAccount.objects.create(tenant=personas.tenant_a, name="x", secret_access_key=SECRET)
+    account = AwsAccount.objects.create(
+        tenant=personas.tenant_a, name="x", secret_access_key=SECRET
+    )
     with open(connection.settings_dict["NAME"], "rb") as db_file:  # committed: on disk now
         data = db_file.read()
     assert account.name.encode() in data  # the row really is in this file...
@@ -59,7 +63,9 @@ def test_secret_not_in_sqlite_file(personas: Any) -> None:
 def test_rotation_reencrypts_with_first_key(personas: Any, fresh_keys: Any) -> None:
     fresh_keys.FERNET_KEYS = ["old-key-aaaaaaaaaaaaaaaaaaaa"]
     reset_key_cache()
-    account = AwsAccount.objects.create(tenant=personas.tenant_a, name="x", secret_access_key=SECRET)
+    account = AwsAccount.objects.create(
+        tenant=personas.tenant_a, name="x", secret_access_key=SECRET
+    )
     before = raw_secret_column(account.pk)
 
     fresh_keys.FERNET_KEYS = ["new-key-bbbbbbbbbbbbbbbbbbbb", "old-key-aaaaaaaaaaaaaaaaaaaa"]

@@ -72,7 +72,11 @@ def test_add_aws_account_secret_from_env(personas: Any, moto: None, monkeypatch:
 def test_add_aws_account_secret_from_stdin(personas: Any, monkeypatch: Any) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("stdin-secret-value\n"))
     call_command(
-        "add_aws_account", "tenant-a", "s", access_key_id="AKIASSSSSSSSSSSSSSSS", secret_from_stdin=True
+        "add_aws_account",
+        "tenant-a",
+        "s",
+        access_key_id="AKIASSSSSSSSSSSSSSSS",
+        secret_from_stdin=True,
     )
     assert AwsAccount.objects.get(name="s").secret_access_key == "stdin-secret-value"
 
@@ -87,7 +91,9 @@ def test_add_aws_account_role_and_ambient(personas: Any) -> None:
     )
     role = AwsAccount.objects.get(name="role")
     assert role.auth_method == AuthMethod.ASSUME_ROLE and role.external_id == "ext-1"
-    call_command("add_aws_account", "tenant-a", "amb", ambient=True, endpoint_url="http://127.0.0.1:9")
+    call_command(
+        "add_aws_account", "tenant-a", "amb", ambient=True, endpoint_url="http://127.0.0.1:9"
+    )
     assert AwsAccount.objects.get(name="amb").auth_method == AuthMethod.AMBIENT
 
 
@@ -134,8 +140,12 @@ def test_failed_verification_leaves_nothing(personas: Any, aws_env: None, settin
     settings.AWS_CONNECT_TIMEOUT = 0.5
     with pytest.raises(CommandError, match="Could not reach the endpoint"):
         call_command(
-            "add_aws_account", "tenant-a", "offline", ambient=True,
-            endpoint_url="http://127.0.0.1:9", verify=True,
+            "add_aws_account",
+            "tenant-a",
+            "offline",
+            ambient=True,
+            endpoint_url="http://127.0.0.1:9",
+            verify=True,
         )
     assert not AwsAccount.objects.filter(name="offline").exists()
     assert not AuditEvent.objects.filter(action__startswith="accounts.aws_account").exists()
@@ -152,7 +162,10 @@ def test_secret_cannot_be_passed_in_argv() -> None:
     env = {**os.environ}
     result = subprocess.run(
         [sys.executable, "manage.py", "add_aws_account", "t", "n", "--secret-access-key", "x"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "unrecognized arguments: --secret-access-key" in result.stderr
@@ -161,10 +174,15 @@ def test_secret_cannot_be_passed_in_argv() -> None:
 def test_cli_error_is_one_line_on_stderr() -> None:
     # Runs against an empty throwaway database: the tenant does not exist.
     env = {**os.environ, "DATABASE_URL": "sqlite:////tmp/s3portal-cli-test.sqlite3"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "add_member", "missing-tenant", "bob", "member"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
