@@ -1,0 +1,1 @@
+"""Tenants, memberships, AWS accounts, access control and the AWS seam."""
