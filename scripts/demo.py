@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+VAR = Path(os.environ.get("S3PORTAL_VAR_DIR", str(ROOT / "var")))
 ENV_FILE = VAR / "demo.env"
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent

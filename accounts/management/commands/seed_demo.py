@@ -12,6 +12,7 @@ from django.db import transaction
 
 from accounts import aws, services
 from accounts.models import AuthMethod, AwsAccount, Membership, Tenant
+from accounts.verification import verify_account
 
 DEMO_USERS = [
     ("demo-admin", "admin"),
@@ -59,7 +60,8 @@ class Command(BaseCommand):
                     ),
                 )
         self._seed_buckets(account)
-        self.stdout.write("demo seeded")
+        result = verify_account(account)
+        self.stdout.write(f"demo seeded; account verified: {result.ok}")
 
     def _seed_buckets(self, account: AwsAccount) -> None:
         s3 = aws.client(account, "s3")
