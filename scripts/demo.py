@@ -9,27 +9,19 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from s3portal.localproc import free_port, wait_for_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("S3PORTAL_VAR_DIR", str(ROOT / "var")))
 ENV_FILE = VAR / "demo.env"
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-
-
-def free_port(preferred: int) -> int:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", preferred))
-            return preferred
-        except OSError:
-            sock.bind(("127.0.0.1", 0))
-            return int(sock.getsockname()[1])
 
 
 def load_or_create_env() -> dict[str, str]:
@@ -44,16 +36,6 @@ def load_or_create_env() -> dict[str, str]:
         ENV_FILE.chmod(0o600)
     pairs = (line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line)
     return {k: v for k, v in pairs}
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"nothing listening on port {port} after {timeout}s")
 
 
 def main() -> None:
