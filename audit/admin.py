@@ -46,7 +46,12 @@ def _csv_safe(value: Any) -> str:
 class AuditEventAdmin(TenantScopedAdmin):
     view_role = Role.ADMIN
     list_display = ["created_at", "tenant_slug", "actor_name", "action", "target_label"]
-    list_filter = ["action", TenantListFilter, ("created_at", admin.DateFieldListFilter)]
+    list_filter = [
+        "action",
+        TenantListFilter,
+        "actor_name",
+        ("created_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["actor_name", "action", "target_label", "request_id"]
     date_hierarchy = "created_at"
     change_list_template = "admin/audit/auditevent/change_list.html"

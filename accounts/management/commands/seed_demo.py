@@ -47,6 +47,11 @@ class Command(BaseCommand):
                 if not Membership.objects.filter(user=user, tenant=tenant).exists():
                     services.add_member(None, tenant=tenant, user=user, role=role)
             account = AwsAccount.objects.filter(tenant=tenant, name="local-emulator").first()
+            if account is not None and account.endpoint_url != endpoint_url:
+                # The emulator may come up on another port than last time.
+                before = account.audit_dict()
+                account.endpoint_url = endpoint_url
+                services.save_aws_account(None, account, before=before)
             if account is None:
                 account = services.save_aws_account(
                     None,
