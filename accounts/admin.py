@@ -93,8 +93,25 @@ class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
     ]
     list_filter = ["auth_method", TenantListFilter, "default_region"]
     search_fields = ["name", "verified_account_id", "tenant__slug"]
-    readonly_fields = ["verified_account_id", "verified_arn", "last_verified_at", "last_error"]
+    readonly_fields = [
+        "secret_state",
+        "verified_account_id",
+        "verified_arn",
+        "last_verified_at",
+        "last_error",
+    ]
     actions = ["verify_selected"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            # View-only pages render every field's value: the secret must never be one of them.
+            fields = [f for f in fields if f != "secret_access_key"]
+        return fields
+
+    @admin.display(description="secret access key")
+    def secret_state(self, obj: AwsAccount) -> str:
+        return "set (write-only, never shown)" if obj.has_secret else "not set"
 
     @admin.display(description="verification")
     def verification_state(self, obj: AwsAccount) -> str:

@@ -219,3 +219,31 @@ def test_delete_via_admin_is_audited(personas: Any, objects: Any) -> None:
     assert not AwsAccount.objects.filter(pk=objects["a_account"].pk).exists()
     event = AuditEvent.objects.get(action="accounts.aws_account.delete")
     assert event.before["name"] == "a-acct"
+
+
+@pytest.mark.parametrize("persona", ["alice", "oscar", "root"])
+def test_secret_never_rendered_on_any_account_admin_page(
+    personas: Any, objects: Any, persona: str
+) -> None:
+    """View-only pages render field values: the secret must not be among them."""
+    client = personas.client_for(persona)
+    account = objects["a_account"]
+    pages = [
+        reverse("admin:accounts_awsaccount_changelist"),
+        reverse("admin:accounts_awsaccount_change", args=[account.pk]),
+        reverse("admin:accounts_awsaccount_history", args=[account.pk]),
+        reverse("admin:accounts_awsaccount_delete", args=[account.pk]),
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code in {200, 403}, url
+        assert "a-very-secret-value-111" not in response.content.decode(), url
+    change = client.get(reverse("admin:accounts_awsaccount_change", args=[account.pk]))
+    assert "set (write-only, never shown)" in change.content.decode()
+
+
+def test_tenant_admin_cannot_reach_platform_user_admin(personas: Any) -> None:
+    assert (
+        personas.client_for("alice").get(reverse("admin:auth_user_changelist")).status_code == 403
+    )
+    assert personas.client_for("root").get(reverse("admin:auth_user_changelist")).status_code == 200
