@@ -214,3 +214,13 @@ def test_ambient_account_uses_default_chain(personas: Any, moto: None) -> None:
     assert creds.method == "env"  # boto3's default chain found the environment's key
     assert creds.access_key == os.environ["AWS_ACCESS_KEY_ID"]
     assert verify_account(account).ok
+
+
+def test_access_key_sessions_are_cached_until_the_account_changes(account_a: Any) -> None:
+    first = aws.session_for(account_a)
+    assert aws.session_for(account_a) is first
+    account_a.secret_access_key = "rotated-secret-value"
+    account_a.save()
+    second = aws.session_for(account_a)
+    assert second is not first
+    assert second.get_credentials().secret_key == "rotated-secret-value"
