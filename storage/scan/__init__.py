@@ -1,1 +1,6 @@
-"""Pure (Django-free) analysis of S3 bucket policies, ACLs and Block Public Access settings."""
+"""Bucket scanning.
+
+Pure analysis (no AWS, no database): :mod:`.policy`, :mod:`.acl`, :mod:`.verdict` and
+:mod:`.checks`. Reading S3: :mod:`.collect`, :mod:`.inventory`, :mod:`.object_acl`. Running and
+saving scans: :mod:`.runner`, :mod:`.findings`, :mod:`.alerts`. Fixes: :mod:`.remediation`.
+"""

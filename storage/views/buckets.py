@@ -1,0 +1,236 @@
+"""Bucket pages: the tenant's bucket list with posture filters, and one bucket in detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.access import get_for_user, role_at_least, tenant_required, user_role
+from accounts.models import AwsAccount, Role, Tenant
+from storage.forms import statement_value
+from storage.models import SEVERITY_RANK, Bucket, BucketSnapshot, Finding, ScanRun, Severity
+from storage.scan.checks import CHECK_NAMES, CHECKS, label
+from storage.scan.remediation import FIXES
+
+TENANT_PATH = "account__tenant"
+PER_PAGE = 50
+
+
+def filter_buckets(
+    qs: QuerySet[Bucket], params: Any, accounts: QuerySet[AwsAccount]
+) -> QuerySet[Bucket]:
+    """Apply the list filters (public, failing check, account, region, gone) to a queryset."""
+    public = params.get("public", "")
+    if public == "yes":
+        qs = qs.filter(is_public=True)
+    elif public == "no":
+        qs = qs.filter(is_public=False)
+    elif public == "unknown":
+        qs = qs.filter(is_public__isnull=True)
+    check = params.get("check", "")
+    if check == "any":
+        qs = qs.filter(fail_count__gt=0)
+    elif check == "errors":
+        qs = qs.filter(error_count__gt=0)
+    elif check in CHECKS:
+        qs = qs.filter(**{f"checks__{check}__status": "fail"})
+    severity = params.get("severity", "")
+    if severity in Severity.values:
+        qs = qs.filter(worst_severity=severity)
+    account = params.get("account", "")
+    if account.isdigit():
+        qs = qs.filter(account__in=accounts.filter(pk=int(account)))
+    region = params.get("region", "")
+    if region:
+        qs = qs.filter(region=region)
+    if params.get("gone") != "1":
+        qs = qs.filter(gone_at__isnull=True)
+    search = params.get("q", "").strip()
+    if search:
+        qs = qs.filter(name__icontains=search)
+    return qs
+
+
+@tenant_required(Role.VIEWER)
+def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
+    accounts = AwsAccount.objects.filter(tenant=tenant).order_by("name")
+    base = Bucket.objects.filter(account__tenant=tenant)
+    buckets = filter_buckets(base.select_related("account"), request.GET, accounts)
+    page = Paginator(buckets.order_by("name", "account__name"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    live = base.filter(gone_at__isnull=True)
+    active_runs = {
+        run.account_id: run
+        for run in ScanRun.objects.filter(
+            account__tenant=tenant,
+            kind=ScanRun.Kind.ACCOUNT,
+            status__in=[ScanRun.Status.QUEUED, ScanRun.Status.RUNNING],
+        )
+    }
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "storage/bucket_list.html",
+        {
+            "tenant": tenant,
+            "role": role,
+            "page": page,
+            "accounts": accounts,
+            "account_rows": [(a, active_runs.get(a.pk)) for a in accounts],
+            "regions": live.exclude(region="")
+            .values_list("region", flat=True)
+            .distinct()
+            .order_by("region"),
+            "check_choices": [(name, label(name)) for name in CHECK_NAMES],
+            "severities": Severity.choices,
+            "filters": request.GET,
+            "querystring": query.urlencode(),
+            "totals": {
+                "buckets": live.count(),
+                "public": live.filter(is_public=True).count(),
+                "unknown": live.filter(is_public__isnull=True).count(),
+            },
+            "may_scan": role_at_least(role, Role.OPERATOR),
+        },
+    )
+
+
+def _checks_in_order(checks: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for name in CHECK_NAMES:
+        if name in checks:
+            rows.append({"name": name, "label": label(name), **checks[name]})
+    return rows
+
+
+def _fix_rows(bucket: Bucket) -> list[dict[str, Any]]:
+    failing = set(bucket.failing_checks())
+    rows = []
+    for fix in FIXES.values():
+        rows.append(
+            {
+                "name": fix.name,
+                "label": fix.label,
+                "description": fix.description,
+                "suggested": fix.fixes_check in failing,
+            }
+        )
+    return rows
+
+
+def _by_severity(findings: QuerySet[Finding]) -> list[Finding]:
+    """Most serious first, then in the order of the checks."""
+    order = {name: i for i, name in enumerate(CHECK_NAMES)}
+    return sorted(
+        findings,
+        key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), order.get(f.check_name, 99)),
+    )
+
+
+def _diff(current: BucketSnapshot, previous: BucketSnapshot | None) -> list[dict[str, Any]]:
+    """Checks whose status changed from the previous snapshot."""
+    if previous is None:
+        return []
+    changes = []
+    for name in CHECK_NAMES:
+        now = (current.checks or {}).get(name, {}).get("status")
+        before = (previous.checks or {}).get(name, {}).get("status")
+        if now != before:
+            changes.append({"name": name, "label": label(name), "before": before, "now": now})
+    return changes
+
+
+def bucket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    bucket = get_for_user(request, Bucket, pk, tenant_path=TENANT_PATH)
+    role = user_role(request.user, bucket.account.tenant_id)
+    snapshots = list(bucket.snapshots.defer("data")[:21])
+    history = [
+        {
+            "snapshot": snap,
+            "changes": _diff(snap, snapshots[i + 1] if i + 1 < len(snapshots) else None),
+        }
+        for i, snap in enumerate(snapshots[:20])
+    ]
+    may_fix = role_at_least(role, Role.OPERATOR)
+    verdict = bucket.verdict or {}
+    return render(
+        request,
+        "storage/bucket_detail.html",
+        {
+            "bucket": bucket,
+            "role": role,
+            "verdict": verdict,
+            "checks": _checks_in_order(bucket.checks or {}),
+            "open_findings": _by_severity(bucket.findings.filter(resolved_at__isnull=True)),
+            "resolved_findings": bucket.findings.filter(resolved_at__isnull=False).order_by(
+                "-resolved_at"
+            )[:20],
+            "history": history,
+            "may_fix": may_fix,
+            "fixes": _fix_rows(bucket) if may_fix else [],
+            "public_statements": [
+                {**s, "value": statement_value(s)} for s in verdict.get("public_statements", [])
+            ],
+        },
+    )
+
+
+def snapshot_detail(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResponse:
+    bucket = get_for_user(request, Bucket, pk, tenant_path=TENANT_PATH)
+    snapshot = bucket.snapshots.filter(pk=snapshot_pk).first()
+    if snapshot is None:
+        raise Http404("No such snapshot.")
+    previous = bucket.snapshots.filter(taken_at__lt=snapshot.taken_at).defer("data").first()
+    return render(
+        request,
+        "storage/snapshot_detail.html",
+        {
+            "bucket": bucket,
+            "snapshot": snapshot,
+            "previous": previous,
+            "changes": _diff(snapshot, previous),
+            "checks": _checks_in_order(snapshot.checks or {}),
+        },
+    )
+
+
+@tenant_required(Role.VIEWER)
+def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
+    findings = Finding.objects.filter(bucket__account__tenant=tenant).select_related(
+        "bucket__account"
+    )
+    state = request.GET.get("state", "open")
+    if state == "open":
+        findings = findings.filter(resolved_at__isnull=True)
+    elif state == "resolved":
+        findings = findings.filter(resolved_at__isnull=False)
+    severity = request.GET.get("severity", "")
+    if severity in Severity.values:
+        findings = findings.filter(severity=severity)
+    check = request.GET.get("check", "")
+    if check in CHECKS:
+        findings = findings.filter(check_name=check)
+    page = Paginator(findings.order_by("resolved_at", "-first_seen_at", "pk"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "storage/finding_list.html",
+        {
+            "tenant": tenant,
+            "page": page,
+            "filters": request.GET,
+            "state": state,
+            "querystring": query.urlencode(),
+            "severities": Severity.choices,
+            "check_choices": [(name, label(name)) for name in CHECK_NAMES],
+        },
+    )

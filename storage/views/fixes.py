@@ -1,0 +1,145 @@
+"""Fix pages: a dry run first (exact request, document before and after), then apply.
+
+Operators and admins only; members and viewers get 403, other tenants 404.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.access import get_for_user
+from accounts.models import Role
+from storage.forms import default_data, form_class, needs_input
+from storage.models import Bucket
+from storage.scan.remediation import FIXES, FixConflict, FixError, FixPlan, plan_fix, run_fix
+
+TENANT_PATH = "account__tenant"
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=False, default=str)
+
+
+def plan_context(plan: FixPlan | None) -> dict[str, Any]:
+    if plan is None:
+        return {}
+    requests = []
+    for request in plan.requests:
+        params = dict(request.params)
+        if request.operation == "PutBucketPolicy":
+            # Show the policy document readably; it is sent as this JSON string.
+            params["Policy"] = json.loads(params["Policy"])
+        requests.append({"operation": request.operation, "params": _pretty(params)})
+    return {
+        "plan": plan,
+        "plan_requests": requests,
+        "plan_before": _pretty(plan.before),
+        "plan_after": _pretty(plan.after),
+    }
+
+
+@login_required
+def fix_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    bucket = get_for_user(request, Bucket, pk, role=Role.OPERATOR, tenant_path=TENANT_PATH)
+    fix = FIXES.get(action)
+    if fix is None:
+        raise Http404("No such fix.")
+    form_cls = form_class(action)
+    plan: FixPlan | None = None
+    error = ""
+    if request.method == "POST":
+        form = form_cls(request.POST, bucket=bucket)
+        if form.is_valid():
+            if request.POST.get("apply") == "1":
+                return _apply(request, bucket, action, form.params())
+            try:
+                plan = plan_fix(bucket, action, form.params())
+            except FixError as exc:
+                error = str(exc)
+    else:
+        data = default_data(form_cls, bucket)
+        data.update({k: v for k, v in request.GET.items() if k in form_cls.base_fields})
+        form = form_cls(data, bucket=bucket)
+        if not needs_input(action) and form.is_valid():
+            try:
+                plan = plan_fix(bucket, action, form.params())
+            except FixError as exc:
+                error = str(exc)
+        elif needs_input(action):
+            form = form_cls(initial=data, bucket=bucket)
+    return render(
+        request,
+        "storage/fix.html",
+        {
+            "bucket": bucket,
+            "fix": fix,
+            "form": form,
+            "error": error,
+            "is_streaming": fix.streaming,
+            **plan_context(plan),
+        },
+    )
+
+
+def _apply(
+    request: HttpRequest, bucket: Bucket, action: str, params: dict[str, Any]
+) -> HttpResponse:
+    fix = FIXES[action]
+    if fix.streaming:
+        from storage.tasks import reset_object_acls
+
+        transaction.on_commit(
+            lambda: reset_object_acls.delay(
+                bucket.pk, params.get("only", []), params.get("exclude", []), request.user.pk
+            )
+        )
+        messages.success(
+            request,
+            f"Resetting object ACLs of {bucket.name} in the background; the audit trail and "
+            "the bucket page show the result when it is done.",
+        )
+        return redirect("storage:bucket_detail", pk=bucket.pk)
+    try:
+        outcome = run_fix(
+            bucket,
+            action,
+            params,
+            actor=request.user,
+            dry_run=False,
+            expected_digest=request.POST.get("digest") or None,
+        )
+    except FixConflict as exc:
+        messages.warning(request, str(exc))
+        form = form_class(action)(request.POST, bucket=bucket)
+        form.is_valid()
+        plan = None
+        error = ""
+        try:
+            plan = plan_fix(bucket, action, params)
+        except FixError as again:
+            error = str(again)
+        return render(
+            request,
+            "storage/fix.html",
+            {"bucket": bucket, "fix": fix, "form": form, "error": error, **plan_context(plan)},
+            status=409,
+        )
+    except FixError as exc:
+        messages.error(request, f"{fix.label} failed: {exc}")
+        return redirect("storage:bucket_detail", pk=bucket.pk)
+    if not outcome.applied:
+        messages.info(request, outcome.plan.summary)
+        return redirect("storage:bucket_detail", pk=bucket.pk)
+    bucket.refresh_from_db()
+    state = {True: "public", False: "not public", None: "of unknown exposure"}[bucket.is_public]
+    messages.success(
+        request, f"{fix.label}: done. {outcome.plan.summary} Rescanned: the bucket is now {state}."
+    )
+    return redirect("storage:bucket_detail", pk=bucket.pk)
