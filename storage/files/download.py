@@ -21,7 +21,9 @@ from urllib.parse import quote
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_NAME_BYTES",
+    "MAX_DISPLAY_NAME_BYTES",
     "ObjectStream",
+    "clean_display_name",
     "content_disposition",
     "safe_object_name",
     "stream_object",
@@ -175,6 +177,32 @@ def safe_object_name(name: str, max_bytes: int = DEFAULT_NAME_BYTES) -> str:
     name = unicodedata.normalize("NFC", name)
     if not name or _only_dots(name) or len(name.encode("utf-8")) > max_bytes:
         raise ValueError(f"File name {original!r} contains no usable characters")
+    return name
+
+
+#: S3's key limit; a file name longer than a whole key is refused rather than cut.
+MAX_DISPLAY_NAME_BYTES = 1024
+
+
+def clean_display_name(name: str, max_bytes: int = MAX_DISPLAY_NAME_BYTES) -> str:
+    """The name to keep and show for an uploaded file: the browser's name, minus what is unsafe.
+
+    Same cleaning as :func:`safe_object_name` (NFC, no controls / bidi overrides, no directory
+    part, no surrounding spaces or trailing dots) but never shortened: a name longer than
+    ``max_bytes`` of UTF-8 raises ``ValueError`` (the caller answers 400).
+    """
+    original = name
+    name = unicodedata.normalize("NFC", name)
+    name = _strip_unsafe_chars(name)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = name.strip().rstrip(". ")
+    if not name or _only_dots(name):
+        raise ValueError(f"File name {original[:100]!r} contains no usable characters")
+    if len(name.encode("utf-8")) > max_bytes:
+        raise ValueError(
+            f"File name is {len(name.encode('utf-8'))} bytes long; "
+            f"names may be at most {max_bytes} bytes (S3's key limit)"
+        )
     return name
 
 

@@ -21,6 +21,11 @@ turns it into one S3 object:
   accepts these parameters but does not verify them; real S3 does.) Pass
   ``checksums=False`` for S3-compatible back ends that reject flexible checksums.
 
+With ``background=True`` each full part is handed to one helper thread, which sends it while
+the caller keeps writing the next part: reading the source and S3 storing a part overlap. At most
+one part is in flight, so memory is bounded by two parts; parts keep their order; an error of
+the helper thread is raised by the next ``write()``/``complete()`` (and aborts the upload).
+
 Failure handling: any exception inside :meth:`~MultipartWriter.write` or
 :meth:`~MultipartWriter.complete`, or leaving a ``with`` block without having called
 ``complete()``, aborts the multipart upload. :meth:`~MultipartWriter.abort` is idempotent
@@ -35,6 +40,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -127,6 +133,7 @@ class MultipartWriter:
         part_size: int = DEFAULT_PART_SIZE,
         *,
         checksums: bool = True,
+        background: bool = False,
     ) -> None:
         if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
             raise ValueError(
@@ -142,6 +149,12 @@ class MultipartWriter:
         self._metadata: dict[str, str] = dict(metadata or {})
         self._part_size = part_size
         self._checksums = checksums
+        # background=True: each full part is sent by a helper thread while the next one fills,
+        # so reading the source and S3 storing a part overlap. At most one part is in flight:
+        # memory is then bounded by two parts instead of one.
+        self._background = background
+        self._sender: ThreadPoolExecutor | None = None
+        self._in_flight: Future[None] | None = None
 
         self._state: _State = "open"
         self._upload_id: str | None = None
@@ -252,6 +265,7 @@ class MultipartWriter:
             else:
                 if self._buffered:
                     self._flush_part()
+                self._wait_in_flight()
                 response = self._client.complete_multipart_upload(
                     Bucket=self._bucket,
                     Key=self._key,
@@ -263,6 +277,7 @@ class MultipartWriter:
             raise
         self._state = "completed"
         self._reset_buffer()
+        self._stop_sender()
         uploaded = UploadedObject(
             bucket=self._bucket,
             key=self._key,
@@ -299,6 +314,11 @@ class MultipartWriter:
             return
         self._state = "aborted"
         self._reset_buffer()
+        try:
+            self._wait_in_flight()  # never abort under a part that is still being sent
+        except BaseException:
+            logger.debug("the part in flight failed while aborting", exc_info=True)
+        self._stop_sender()
         upload_id = self._upload_id
         if upload_id is None:
             logger.debug("Aborted s3://%s/%s before any part was sent", self._bucket, self._key)
@@ -419,10 +439,30 @@ class MultipartWriter:
             checksum = _b64(self._part_sha256.digest())
             kwargs["ChecksumSHA256"] = checksum
             part["ChecksumSHA256"] = checksum
+        self._parts.append(part)
+        if self._background:
+            self._wait_in_flight()  # one part in flight at most
+            if self._sender is None:
+                self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-part")
+            self._in_flight = self._sender.submit(self._send_part, kwargs, part)
+        else:
+            self._send_part(kwargs, part)
+        self._reset_buffer()  # a new buffer: the part being sent keeps its own
+
+    def _send_part(self, kwargs: dict[str, Any], part: dict[str, Any]) -> None:
         response = self._client.upload_part(**kwargs)
         part["ETag"] = response["ETag"]
-        self._parts.append(part)
-        self._reset_buffer()
+
+    def _wait_in_flight(self) -> None:
+        """Wait for the part being sent in the background; re-raise its error."""
+        future, self._in_flight = self._in_flight, None
+        if future is not None:
+            future.result()
+
+    def _stop_sender(self) -> None:
+        sender, self._sender = self._sender, None
+        if sender is not None:
+            sender.shutdown(wait=True)
 
     def _put_whole_object(self) -> Mapping[str, Any]:
         self._buffer.seek(0)

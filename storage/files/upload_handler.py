@@ -15,6 +15,9 @@ docs describe for upload handlers)::
     if handler.too_large is not None:
         handler.abort_all()
         return HttpResponse(status=413)
+    if handler.interrupted:  # the body ended inside a file: keep nothing of this request
+        handler.abort_all()
+        return HttpResponse(status=400)
 
 ``target_factory(field_name, file_name, content_type) -> (client, bucket, key, metadata)``
 is supplied by the view: it decides the key (e.g. from :func:`safe_object_name`), never
@@ -97,8 +100,9 @@ class FileTooLarge(StopUpload):
         *,
         field_name: str | None = None,
         file_name: str | None = None,
+        connection_reset: bool = True,
     ) -> None:
-        super().__init__(connection_reset=True)
+        super().__init__(connection_reset=connection_reset)
         self.max_size = max_size
         self.field_name = field_name
         self.file_name = file_name
@@ -172,6 +176,14 @@ class S3StreamingUploadHandler(FileUploadHandler):
     :param max_file_size: maximum bytes per file (``None``: no limit besides S3's).
     :param part_size: multipart part size, 5 MiB to 5 GiB.
     :param checksums: send S3 SHA-256 flexible checksums (see :mod:`.multipart`).
+    :param drain_limit: what to do with the rest of the body when a file is too large.
+        ``None`` (default): reset the connection without reading it. A number: if at most that
+        many bytes of the declared ``Content-Length`` are left, Django reads and discards them
+        so that the client (a browser still sending) reliably receives the 413 response.
+    :param chunk_size: bytes per read from the request body (Django's default is 64 KiB;
+        larger chunks mean less Python work per byte).
+    :param background: send each part from a helper thread while the next one is read
+        (see :class:`~storage.files.multipart.MultipartWriter`); memory becomes two parts.
     """
 
     def __init__(
@@ -182,10 +194,22 @@ class S3StreamingUploadHandler(FileUploadHandler):
         max_file_size: int | None = None,
         part_size: int = DEFAULT_PART_SIZE,
         checksums: bool = True,
+        drain_limit: int | None = None,
+        chunk_size: int | None = None,
+        background: bool = False,
     ) -> None:
         super().__init__(request)
         if max_file_size is not None and max_file_size < 0:
             raise ValueError("max_file_size must be >= 0")
+        if chunk_size is not None:
+            if chunk_size < 1:
+                raise ValueError("chunk_size must be positive")
+            self.chunk_size = chunk_size
+        self.drain_limit = drain_limit
+        self.background = background
+        #: Set when the body ended in the middle of a file (client gone, truncated body).
+        self.interrupted = False
+        self._received_total = 0
         self.target_factory = target_factory
         self.max_file_size = max_file_size
         self.part_size = part_size
@@ -241,6 +265,7 @@ class S3StreamingUploadHandler(FileUploadHandler):
             metadata,
             self.part_size,
             checksums=self.checksums,
+            background=self.background,
         )
         self._client = client
         # This handler consumes the file: later handlers must not create files for it.
@@ -251,6 +276,7 @@ class S3StreamingUploadHandler(FileUploadHandler):
         if writer is None:
             return raw_data  # not a file this handler opened
         self._received += len(raw_data)
+        self._received_total += len(raw_data)
         if self.max_file_size is not None and self._received > self.max_file_size:
             self._reject_too_large()
         try:
@@ -283,7 +309,13 @@ class S3StreamingUploadHandler(FileUploadHandler):
         )
 
     def upload_interrupted(self) -> None:
-        """Django: the body ended in the middle of a file."""
+        """Django: the body ended in the middle of a file.
+
+        Django also calls this when the last file part was skipped (``SkipFile``); only a file
+        that was actually being written counts as an interruption.
+        """
+        if self._writer is not None:
+            self.interrupted = True
         self._abort_current()
 
     def upload_complete(self) -> None:
@@ -327,10 +359,22 @@ class S3StreamingUploadHandler(FileUploadHandler):
         if writer is not None:
             writer.abort()
 
+    def _connection_reset(self) -> bool:
+        if self.drain_limit is None or self.request is None:
+            return True
+        try:
+            declared = int(self.request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return True
+        return declared - self._received_total > self.drain_limit
+
     def _reject_too_large(self) -> NoReturn:
         self._abort_current()
         error = FileTooLarge(
-            self.max_file_size or 0, field_name=self.field_name, file_name=self.file_name
+            self.max_file_size or 0,
+            field_name=self.field_name,
+            file_name=self.file_name,
+            connection_reset=self._connection_reset(),
         )
         self.too_large = error
         logger.info("Rejected upload: %s", error)

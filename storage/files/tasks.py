@@ -1,0 +1,77 @@
+"""Celery tasks for files: backups (server-side copies), reconcile, expiry and backup purges.
+
+Tasks take ids, are idempotent (a conditional UPDATE claims each backup) and retry only
+transient AWS errors, with exponential backoff and jitter. The periodic ones are in
+settings.CELERY_BEAT_SCHEDULE.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+
+from . import backup_jobs, conf, services
+
+logger = logging.getLogger(__name__)
+
+
+def backoff_seconds(retries: int) -> float:
+    """Exponential backoff with jitter: base * 2^n, capped, times a random 0.5-1.5 factor."""
+    base = float(conf.get("FILES_BACKUP_RETRY_BACKOFF"))
+    cap = float(conf.get("FILES_BACKUP_RETRY_BACKOFF_MAX"))
+    return min(cap, base * (2**retries)) * random.uniform(0.5, 1.5)
+
+
+@shared_task(
+    bind=True,
+    name="files.backup_file",
+    max_retries=None,  # bounded below by FILES_BACKUP_TASK_RETRIES, read at run time
+    acks_late=True,
+)
+def backup_file(self: Any, file_id: int) -> dict[str, Any]:
+    """Copy one file to its backup bucket server-side and record the outcome."""
+    retries = int(self.request.retries or 0)
+    may_retry = retries < int(conf.get("FILES_BACKUP_TASK_RETRIES"))
+    try:
+        return backup_jobs.perform_backup(file_id, may_retry=may_retry)
+    except backup_jobs.TransientBackupError as exc:
+        raise self.retry(exc=exc, countdown=backoff_seconds(retries)) from exc
+
+
+@shared_task(name="files.reconcile_backups")
+def reconcile_backups() -> int:
+    """Re-enqueue every backup left pending too long (lost message, broker or worker outage)."""
+    ids = backup_jobs.backups_to_reconcile()
+    for file_id in ids:
+        services.enqueue_backup(file_id)
+    if ids:
+        logger.info("re-enqueued %d pending backups", len(ids))
+    return len(ids)
+
+
+@shared_task(name="files.retry_failed_backups")
+def retry_failed_backups() -> int:
+    """Retry failed backups on a slower schedule, until FILES_BACKUP_MAX_ATTEMPTS."""
+    interval = int(getattr(settings, "FILES_RETRY_FAILED_INTERVAL", 3600))
+    ids = backup_jobs.failed_backups_to_retry(retry_after=max(interval - 60, 0))
+    for file_id in ids:
+        services.enqueue_backup(file_id)
+    if ids:
+        logger.info("re-enqueued %d failed backups", len(ids))
+    return len(ids)
+
+
+@shared_task(name="files.expire_files")
+def expire_files() -> dict[str, int]:
+    """Delete files whose expiry date has come (primary and backup), each audited."""
+    return services.expire_due_files()
+
+
+@shared_task(name="files.purge_deleted_backups")
+def purge_deleted_backups() -> dict[str, int]:
+    """Delete the backups of deleted files once the tenant's retention period is over."""
+    return services.purge_due_backups()
