@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "storage",
+    "storage.files",
     "lifecycle",
 ]
 
@@ -209,13 +210,71 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The periodic schedule: one table. Each interval is overridable by environment (seconds);
 # `expires` drops a run that waited in the queue longer than its own interval.
 VERIFY_ACCOUNTS_INTERVAL = env.int("VERIFY_ACCOUNTS_INTERVAL", default=24 * 3600)
+SCAN_INTERVAL = env.int("SCAN_INTERVAL", default=3600)
+FILES_RECONCILE_INTERVAL = env.int("FILES_RECONCILE_INTERVAL", default=300)
+FILES_RETRY_FAILED_INTERVAL = env.int("FILES_RETRY_FAILED_INTERVAL", default=3600)
+FILES_EXPIRY_SWEEP_INTERVAL = env.int("FILES_EXPIRY_SWEEP_INTERVAL", default=3600)
+FILES_PURGE_INTERVAL = env.int("FILES_PURGE_INTERVAL", default=3600)
 CELERY_BEAT_SCHEDULE = {
     "verify-aws-accounts": {
         "task": "accounts.tasks.verify_all_aws_accounts",
         "schedule": VERIFY_ACCOUNTS_INTERVAL,
         "options": {"expires": VERIFY_ACCOUNTS_INTERVAL},
     },
+    "scan-all-accounts": {
+        "task": "storage.tasks.scan_all_accounts",
+        "schedule": SCAN_INTERVAL,
+        "options": {"expires": SCAN_INTERVAL},
+    },
+    "files-reconcile-backups": {
+        "task": "files.reconcile_backups",
+        "schedule": FILES_RECONCILE_INTERVAL,
+        "options": {"expires": FILES_RECONCILE_INTERVAL},
+    },
+    "files-retry-failed-backups": {
+        "task": "files.retry_failed_backups",
+        "schedule": FILES_RETRY_FAILED_INTERVAL,
+        "options": {"expires": FILES_RETRY_FAILED_INTERVAL},
+    },
+    "files-expiry-sweep": {
+        "task": "files.expire_files",
+        "schedule": FILES_EXPIRY_SWEEP_INTERVAL,
+        "options": {"expires": FILES_EXPIRY_SWEEP_INTERVAL},
+    },
+    "files-purge-deleted-backups": {
+        "task": "files.purge_deleted_backups",
+        "schedule": FILES_PURGE_INTERVAL,
+        "options": {"expires": FILES_PURGE_INTERVAL},
+    },
 }
+
+# --- End-user files (storage.files; defaults and meaning in storage/files/conf.py) ---
+FILES_DOWNLOAD_URL_TTL = env.int("FILES_DOWNLOAD_URL_TTL", default=300)
+FILES_PER_PAGE = env.int("FILES_PER_PAGE", default=25)
+FILES_BACKUP_PENDING_AFTER = env.int("FILES_BACKUP_PENDING_AFTER", default=600)
+FILES_BACKUP_CLAIM_TTL = env.int("FILES_BACKUP_CLAIM_TTL", default=3600)
+FILES_BACKUP_TASK_RETRIES = env.int("FILES_BACKUP_TASK_RETRIES", default=3)
+FILES_BACKUP_MAX_ATTEMPTS = env.int("FILES_BACKUP_MAX_ATTEMPTS", default=12)
+FILES_BACKUP_RETRY_BACKOFF = env.int("FILES_BACKUP_RETRY_BACKOFF", default=30)
+FILES_BACKUP_RETRY_BACKOFF_MAX = env.int("FILES_BACKUP_RETRY_BACKOFF_MAX", default=900)
+FILES_SWEEP_BATCH = env.int("FILES_SWEEP_BATCH", default=500)
+FILES_UPLOAD_PART_SIZE = env.int("FILES_UPLOAD_PART_SIZE", default=8 * 1024 * 1024)
+FILES_UPLOAD_CHUNK_SIZE = env.int("FILES_UPLOAD_CHUNK_SIZE", default=1024 * 1024)
+FILES_UPLOAD_BACKGROUND_PARTS = env.bool("FILES_UPLOAD_BACKGROUND_PARTS", default=True)
+FILES_TOO_LARGE_DRAIN_LIMIT = env.int("FILES_TOO_LARGE_DRAIN_LIMIT", default=64 * 1024 * 1024)
+FILES_S3_CHECKSUMS = env.bool("FILES_S3_CHECKSUMS", default=True)
+
+# --- Bucket scans (storage.scan) ---
+# Per-bucket checks run in a bounded thread pool (one per account scan); botocore's connection
+# pool is sized from the same number.
+SCAN_POOL_SIZE = env.int("SCAN_POOL_SIZE", default=16)
+SCAN_OBJECT_ACL_POOL_SIZE = env.int("SCAN_OBJECT_ACL_POOL_SIZE", default=16)
+# A running scan with no progress for this long is taken as dead and its account freed.
+SCAN_STALE_AFTER = env.int("SCAN_STALE_AFTER", default=900)
+# Objects a portal dry run of "reset object ACLs" examines before it stops (the fix does all).
+SCAN_OBJECT_ACL_PREVIEW_LIMIT = env.int("SCAN_OBJECT_ACL_PREVIEW_LIMIT", default=1000)
+# Prefix for links in alert mails, e.g. https://portal.example.com (empty: paths only).
+SCAN_ALERT_BASE_URL = env.str("SCAN_ALERT_BASE_URL", default="")
 
 # --- Logging: request ids in every line; secrets never logged (nothing here logs bodies) ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -17,5 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("files/", include("storage.files.urls")),
+    path("buckets/", include("storage.urls")),
     path("", include("accounts.urls")),
 ]

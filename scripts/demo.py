@@ -38,7 +38,12 @@ def load_or_create_env() -> dict[str, str]:
     return {k: v for k, v in pairs}
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # same clean shutdown as Ctrl-C: stop every child process
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     demo = load_or_create_env()
     web_port = free_port(int(os.environ.get("PORT", "8000")))
     s3_port = free_port(int(os.environ.get("S3_EMULATOR_PORT", "5055")))
@@ -67,6 +72,16 @@ def main() -> None:
             env=env,
             check=True,
         )
+        subprocess.run(
+            [
+                *manage, "set_file_space", "demo", "--account", "local-emulator",
+                "--bucket", "demo-files", "--prefix", "portal",
+                "--backup-account", "local-emulator", "--backup-bucket", "demo-files-backup",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )  # fmt: skip
         start(*manage, "runserver", f"127.0.0.1:{web_port}", "--noreload")
         celery = [str(BIN / "celery"), "-A", "s3portal"]
         start(*celery, "worker", "-l", "INFO", "--concurrency", "2", "-n", "demo@%h")

@@ -71,7 +71,10 @@ class Command(BaseCommand):
     def _seed_buckets(self, account: AwsAccount) -> None:
         s3 = aws.client(account, "s3")
         existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-        for name in ["demo-private", "demo-public-read", "demo-website", "demo-logs"]:
+        buckets = ["demo-private", "demo-public-read", "demo-website", "demo-logs"]
+        # The tenant's file space (primary + backup), wired by the demo runner.
+        buckets += ["demo-files", "demo-files-backup"]
+        for name in buckets:
             if name not in existing:
                 s3.create_bucket(Bucket=name)
         s3.put_object(Bucket="demo-private", Key="reports/q3.csv", Body=b"quarter,revenue\nq3,42\n")
