@@ -58,11 +58,16 @@ def main() -> None:
     }
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(*cmd: str) -> None:
-        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env))
+    def start(*cmd: str, log: Path | None = None) -> None:
+        out = open(log, "ab") if log else None  # noqa: SIM115 (lives as long as the process)
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out))
 
     try:
-        start(str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(s3_port))
+        # The emulator logs every request: keep that out of the console.
+        start(
+            str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(s3_port),
+            log=VAR / "moto_server.log",
+        )  # fmt: skip
         wait_for_port(s3_port)
         manage = [PYTHON, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -82,6 +87,8 @@ def main() -> None:
             env=env,
             check=True,
         )  # fmt: skip
+        # A first scan, so the bucket pages show postures at once (beat rescans on schedule).
+        subprocess.run([*manage, "scan", "--tenant", "demo"], cwd=ROOT, env=env, check=True)
         start(*manage, "runserver", f"127.0.0.1:{web_port}", "--noreload")
         celery = [str(BIN / "celery"), "-A", "s3portal"]
         start(*celery, "worker", "-l", "INFO", "--concurrency", "2", "-n", "demo@%h")
@@ -90,7 +97,7 @@ def main() -> None:
         print(
             "\n"
             f"  s3portal is running at http://127.0.0.1:{web_port}/\n"
-            f"  S3 emulator (moto_server):  {endpoint}\n"
+            f"  S3 emulator (moto_server):  {endpoint}  (log: {VAR / 'moto_server.log'})\n"
             f"  Logins (password for all: {demo['DEMO_PASSWORD']}):\n"
             "    root            platform superuser (admin at /admin/)\n"
             "    demo-admin      tenant admin of Demo Company\n"

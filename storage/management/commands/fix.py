@@ -25,7 +25,12 @@ class Command(BaseCommand):
     help = "Apply one fix to a bucket, or show its dry run (--dry-run)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=ACTIONS + sorted(FIXES), metavar="ACTION")
+        parser.add_argument(
+            "action",
+            choices=ACTIONS + sorted(FIXES),
+            metavar="ACTION",
+            help="one of: " + ", ".join(ACTIONS),
+        )
         parser.add_argument("bucket", metavar="BUCKET")
         parser.add_argument("--dry-run", action="store_true")
         parser.add_argument("--tenant", metavar="SLUG")
