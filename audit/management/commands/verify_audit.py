@@ -13,7 +13,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         events = AuditEvent.objects.order_by("id").iterator(chunk_size=2000)
-        checked, broken = verify_chain(events)
+        try:
+            checked, broken = verify_chain(events)
+        finally:
+            # The walk stops at the first break: close PostgreSQL's server-side cursor now,
+            # inside this transaction, not whenever the generator happens to be collected.
+            events.close()
         if broken is not None:
             raise CommandError(
                 f"audit chain broken at event {broken.event_id}: {broken.reason} "
