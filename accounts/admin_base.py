@@ -80,14 +80,20 @@ class TenantScopedAdmin(admin.ModelAdmin):
                 kwargs["queryset"] = related._default_manager.filter(tenant__in=allowed)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
-        # Defence in depth behind the limited choices: never save into a foreign tenant.
+    def ensure_may_save(self, request: HttpRequest, obj: Model) -> None:
+        """Defence in depth behind the limited choices: never save into a foreign tenant.
+
+        Subclasses that save through a service instead of super().save_model call this first.
+        """
+        if request.user.is_superuser:
+            return
         tenant = self._obj_tenant(obj)
         allowed = self.tenants(request, self.change_role)
-        if not request.user.is_superuser and (
-            tenant is None or not allowed.filter(pk=tenant.pk).exists()
-        ):
+        if tenant is None or not allowed.filter(pk=tenant.pk).exists():
             raise PermissionDenied("You cannot save objects for that tenant.")
+
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        self.ensure_may_save(request, obj)
         super().save_model(request, obj, form, change)
 
 

@@ -8,7 +8,9 @@ create the client first and share it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -122,15 +124,35 @@ def clear_session_cache() -> None:
         _session_cache.clear()
 
 
+def _pin_endpoint_host(endpoint_url: str) -> Callable[..., None]:
+    """s3control puts the account id in front of the host ("123456789012.host"); an emulator or
+    S3-compatible endpoint has no such DNS name, so send the request to the configured host."""
+    wanted = urlsplit(endpoint_url)
+
+    def handler(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        if parts.netloc != wanted.netloc:
+            request.url = urlunsplit(
+                (parts.scheme, wanted.netloc, parts.path, parts.query, parts.fragment)
+            )
+
+    return handler
+
+
 def client(
     account: AwsAccount, service: str, *, region: str | None = None, **config: Any
 ) -> BaseClient:
     """A botocore client for `service`, with adaptive retries, timeouts and the endpoint URL."""
     session = session_for(account)
     with _cache_lock:  # creating clients from one session is not thread-safe
-        return session.client(
+        made = session.client(
             service,
             region_name=region or account.default_region,
             endpoint_url=account.endpoint_url or None,
             config=client_config(**config),
         )
+    if service == "s3control" and account.endpoint_url:
+        made.meta.events.register(
+            "before-sign.s3-control", _pin_endpoint_host(account.endpoint_url)
+        )
+    return made

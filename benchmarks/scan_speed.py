@@ -367,7 +367,7 @@ def plan_pinning(enabled: bool) -> None:
 @contextlib.contextmanager
 def emulator() -> Iterator[str]:
     """moto_server (as in tests/helpers_services.py), pinned to its own core when possible."""
-    from tests.helpers_services import free_port, wait_for_port
+    from s3portal.localproc import free_port, wait_for_port
 
     port = free_port()
     proc = subprocess.Popen(

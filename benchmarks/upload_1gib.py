@@ -30,7 +30,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,21 +48,8 @@ ACCESS_KEY = "AKIABENCHBENCHBENCH1"
 SECRET_KEY = "bench-secret-key-not-real"
 BUCKET, BACKUP = "bench-files", "bench-backup"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"nothing listening on port {port} after {timeout}s")
+sys.path.insert(0, str(ROOT))
+from s3portal.localproc import free_port, wait_for_port  # noqa: E402
 
 
 def proc_status(pid: int, field_name: str) -> int:

@@ -215,53 +215,51 @@ FILES_RECONCILE_INTERVAL = env.int("FILES_RECONCILE_INTERVAL", default=300)
 FILES_RETRY_FAILED_INTERVAL = env.int("FILES_RETRY_FAILED_INTERVAL", default=3600)
 FILES_EXPIRY_SWEEP_INTERVAL = env.int("FILES_EXPIRY_SWEEP_INTERVAL", default=3600)
 FILES_PURGE_INTERVAL = env.int("FILES_PURGE_INTERVAL", default=3600)
+
+
+def _every(task: str, seconds: int) -> dict[str, object]:
+    """A schedule entry whose run is dropped if it waited in the queue a whole interval."""
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "verify-aws-accounts": {
-        "task": "accounts.tasks.verify_all_aws_accounts",
-        "schedule": VERIFY_ACCOUNTS_INTERVAL,
-        "options": {"expires": VERIFY_ACCOUNTS_INTERVAL},
-    },
-    "scan-all-accounts": {
-        "task": "storage.tasks.scan_all_accounts",
-        "schedule": SCAN_INTERVAL,
-        "options": {"expires": SCAN_INTERVAL},
-    },
-    "files-reconcile-backups": {
-        "task": "files.reconcile_backups",
-        "schedule": FILES_RECONCILE_INTERVAL,
-        "options": {"expires": FILES_RECONCILE_INTERVAL},
-    },
-    "files-retry-failed-backups": {
-        "task": "files.retry_failed_backups",
-        "schedule": FILES_RETRY_FAILED_INTERVAL,
-        "options": {"expires": FILES_RETRY_FAILED_INTERVAL},
-    },
-    "files-expiry-sweep": {
-        "task": "files.expire_files",
-        "schedule": FILES_EXPIRY_SWEEP_INTERVAL,
-        "options": {"expires": FILES_EXPIRY_SWEEP_INTERVAL},
-    },
-    "files-purge-deleted-backups": {
-        "task": "files.purge_deleted_backups",
-        "schedule": FILES_PURGE_INTERVAL,
-        "options": {"expires": FILES_PURGE_INTERVAL},
-    },
+    "verify-aws-accounts": _every(
+        "accounts.tasks.verify_all_aws_accounts", VERIFY_ACCOUNTS_INTERVAL
+    ),
+    "scan-all-accounts": _every("storage.tasks.scan_all_accounts", SCAN_INTERVAL),
+    "files-reconcile-backups": _every("files.reconcile_backups", FILES_RECONCILE_INTERVAL),
+    "files-retry-failed-backups": _every("files.retry_failed_backups", FILES_RETRY_FAILED_INTERVAL),
+    "files-expiry-sweep": _every("files.expire_files", FILES_EXPIRY_SWEEP_INTERVAL),
+    "files-purge-deleted-backups": _every("files.purge_deleted_backups", FILES_PURGE_INTERVAL),
 }
 
-# --- End-user files (storage.files; defaults and meaning in storage/files/conf.py) ---
+
+# --- End-user files (storage.files) ---
+# Presigned download URLs live this long (seconds).
 FILES_DOWNLOAD_URL_TTL = env.int("FILES_DOWNLOAD_URL_TTL", default=300)
 FILES_PER_PAGE = env.int("FILES_PER_PAGE", default=25)
+# A backup still pending after this many seconds is re-enqueued by the reconcile task.
 FILES_BACKUP_PENDING_AFTER = env.int("FILES_BACKUP_PENDING_AFTER", default=600)
+# A claimed backup whose worker vanished may be claimed again after this many seconds.
 FILES_BACKUP_CLAIM_TTL = env.int("FILES_BACKUP_CLAIM_TTL", default=3600)
+# Retries of transient errors inside one task run (exponential backoff with jitter).
 FILES_BACKUP_TASK_RETRIES = env.int("FILES_BACKUP_TASK_RETRIES", default=3)
+# After this many attempts in all, a failed backup is given up (audited once).
 FILES_BACKUP_MAX_ATTEMPTS = env.int("FILES_BACKUP_MAX_ATTEMPTS", default=12)
 FILES_BACKUP_RETRY_BACKOFF = env.int("FILES_BACKUP_RETRY_BACKOFF", default=30)
 FILES_BACKUP_RETRY_BACKOFF_MAX = env.int("FILES_BACKUP_RETRY_BACKOFF_MAX", default=900)
+# Rows one periodic run handles at most (the next run takes the rest).
 FILES_SWEEP_BATCH = env.int("FILES_SWEEP_BATCH", default=500)
+# Multipart part size (raised automatically to stay within 10,000 parts).
 FILES_UPLOAD_PART_SIZE = env.int("FILES_UPLOAD_PART_SIZE", default=8 * 1024 * 1024)
+# Bytes per read from the request body while streaming an upload.
 FILES_UPLOAD_CHUNK_SIZE = env.int("FILES_UPLOAD_CHUNK_SIZE", default=1024 * 1024)
+# Send each part from a helper thread while the next is read (two parts in memory).
 FILES_UPLOAD_BACKGROUND_PARTS = env.bool("FILES_UPLOAD_BACKGROUND_PARTS", default=True)
+# Too large and at most this much body left: read and discard it so the browser gets
+# the 413 page; above it, the connection is reset.
 FILES_TOO_LARGE_DRAIN_LIMIT = env.int("FILES_TOO_LARGE_DRAIN_LIMIT", default=64 * 1024 * 1024)
+# Send S3 SHA-256 checksums with uploads (turn off for stores that reject them).
 FILES_S3_CHECKSUMS = env.bool("FILES_S3_CHECKSUMS", default=True)
 
 # --- Bucket scans (storage.scan) ---

@@ -70,25 +70,19 @@ def main() -> None:
         )  # fmt: skip
         wait_for_port(s3_port)
         manage = [PYTHON, "manage.py"]
-        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-        subprocess.run(
-            [*manage, "seed_demo", "--endpoint-url", endpoint, "--password", demo["DEMO_PASSWORD"]],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        subprocess.run(
-            [
-                *manage, "set_file_space", "demo", "--account", "local-emulator",
-                "--bucket", "demo-files", "--prefix", "portal",
-                "--backup-account", "local-emulator", "--backup-bucket", "demo-files-backup",
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
+
+        def run_manage(*args: str) -> None:
+            subprocess.run([*manage, *args], cwd=ROOT, env=env, check=True)
+
+        run_manage("migrate", "--noinput", "-v", "0")
+        run_manage("seed_demo", "--endpoint-url", endpoint, "--password", demo["DEMO_PASSWORD"])
+        run_manage(
+            "set_file_space", "demo", "--account", "local-emulator",
+            "--bucket", "demo-files", "--prefix", "portal",
+            "--backup-account", "local-emulator", "--backup-bucket", "demo-files-backup",
         )  # fmt: skip
         # A first scan, so the bucket pages show postures at once (beat rescans on schedule).
-        subprocess.run([*manage, "scan", "--tenant", "demo"], cwd=ROOT, env=env, check=True)
+        run_manage("scan", "--tenant", "demo")
         start(*manage, "runserver", f"127.0.0.1:{web_port}", "--noreload")
         celery = [str(BIN / "celery"), "-A", "s3portal"]
         start(*celery, "worker", "-l", "INFO", "--concurrency", "2", "-n", "demo@%h")

@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -252,13 +251,9 @@ class BucketAdmin(ReadOnlyScopedAdmin):
         fix = FIXES[action]
         for bucket in buckets:
             if fix.streaming:
-                from storage.tasks import reset_object_acls
+                from storage.tasks import queue_object_acl_reset
 
-                transaction.on_commit(
-                    lambda b=bucket: reset_object_acls.delay(
-                        b.pk, params.get("only", []), params.get("exclude", []), request.user.pk
-                    )
-                )
+                queue_object_acl_reset(bucket, params, request.user)
                 self.message_user(request, f"{bucket.name}: object ACL reset queued.")
                 continue
             try:

@@ -128,3 +128,10 @@ def reset_object_acls(
         logger.warning("reset of object ACLs in %s failed: %s", bucket.name, exc)
         return {"bucket_id": bucket_id, "error": str(exc)}
     return {"bucket_id": bucket_id, "changed": outcome.changed, "summary": outcome.plan.summary}
+
+
+def queue_object_acl_reset(bucket: Bucket, params: dict[str, Any], actor: Any) -> None:
+    """Enqueue the object ACL reset of one bucket once the caller's transaction commits."""
+    only, exclude = list(params.get("only", [])), list(params.get("exclude", []))
+    actor_id = getattr(actor, "pk", None)
+    transaction.on_commit(lambda: reset_object_acls.delay(bucket.pk, only, exclude, actor_id))

@@ -166,3 +166,29 @@ def stored_file(space: Any, owner: Any, name: str = "doc.txt", data: bytes = b"h
     )
     (stored,) = services.record_uploads(owner, space.tenant, space, [upload_item])
     return stored
+
+
+def emulator_file_space(tenant: Any, endpoint: str, bucket: str, backup_bucket: str) -> Any:
+    """An AWS account on a real moto_server, its two buckets, and the tenant's file space."""
+    from accounts import aws
+    from accounts.models import AwsAccount
+    from storage.files.models import FileSpace
+
+    aws.clear_session_cache()
+    account = AwsAccount.objects.create(
+        tenant=tenant,
+        name="emulator",
+        access_key_id="AKIAEMULATOREMULATOR",
+        secret_access_key="emulator-secret",
+        endpoint_url=endpoint,
+    )
+    s3 = aws.client(account, "s3")
+    for name in (bucket, backup_bucket):
+        s3.create_bucket(Bucket=name)
+    return FileSpace.objects.create(
+        tenant=tenant,
+        account=account,
+        bucket=bucket,
+        backup_account=account,
+        backup_bucket=backup_bucket,
+    )

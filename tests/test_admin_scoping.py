@@ -247,3 +247,20 @@ def test_tenant_admin_cannot_reach_platform_user_admin(personas: Any) -> None:
         personas.client_for("alice").get(reverse("admin:auth_user_changelist")).status_code == 403
     )
     assert personas.client_for("root").get(reverse("admin:auth_user_changelist")).status_code == 200
+
+
+def test_save_guard_refuses_a_foreign_tenant_behind_the_form(personas: Any, rf: Any) -> None:
+    """Defence in depth: even an object that slipped past the form's choices is refused."""
+    from django.contrib import admin as django_admin
+    from django.core.exceptions import PermissionDenied
+
+    model_admin = django_admin.site._registry[AwsAccount]
+    foreign = AwsAccount(tenant=personas.tenant_b, name="smuggled")
+    own = AwsAccount(tenant=personas.tenant_a, name="own")
+    request = rf.post("/")
+    request.user = personas.alice
+    with pytest.raises(PermissionDenied):
+        model_admin.ensure_may_save(request, foreign)
+    model_admin.ensure_may_save(request, own)  # allowed: no exception
+    request.user = personas.root
+    model_admin.ensure_may_save(request, foreign)  # platform staff may

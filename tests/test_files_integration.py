@@ -12,9 +12,8 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts import aws
-from accounts.models import AwsAccount
-from storage.files.models import BackupState, FileSpace, StoredFile
-from tests.files_fixtures import upload
+from storage.files.models import BackupState, StoredFile
+from tests.files_fixtures import emulator_file_space, upload
 from tests.helpers_services import celery_worker, database_url, moto_server
 
 MiB = 1024 * 1024
@@ -29,25 +28,9 @@ def io_bytes(pid: int) -> int:
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_upload_then_real_worker_backs_up_server_side(personas: Any, aws_env: None) -> None:
-    aws.clear_session_cache()
     with moto_server() as endpoint:
-        account = AwsAccount.objects.create(
-            tenant=personas.tenant_a,
-            name="emulator",
-            access_key_id="AKIAFILESFILESFILESF",
-            secret_access_key="files-secret",
-            endpoint_url=endpoint,
-        )
-        s3 = aws.client(account, "s3")
-        for bucket in ("int-files", "int-backup"):
-            s3.create_bucket(Bucket=bucket)
-        FileSpace.objects.create(
-            tenant=personas.tenant_a,
-            account=account,
-            bucket="int-files",
-            backup_account=account,
-            backup_bucket="int-backup",
-        )
+        space = emulator_file_space(personas.tenant_a, endpoint, "int-files", "int-backup")
+        s3 = aws.client(space.account, "s3")
         worker_env = {"DATABASE_URL": database_url(connection.settings_dict)}
         with celery_worker(worker_env) as worker:
             # Warm the worker up (imports, clients) so the measurement below is the copy only.

@@ -10,10 +10,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts import aws
 from accounts.models import AwsAccount
 from storage import tasks
 from storage.models import Bucket, ScanRun
-from storage.scan.collect import s3control_client
 from tests.helpers_services import celery_worker, database_url, moto_server
 from tests.scan_helpers import full_scan
 
@@ -42,7 +42,7 @@ def test_scan_over_http_reads_the_account_level_block(personas: Any, aws_env: No
             Bucket="http-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
         # The account id would be put in front of the emulator's host; the portal pins it.
-        s3control_client(account).put_public_access_block(
+        aws.client(account, "s3control").put_public_access_block(
             AccountId="123456789012",
             PublicAccessBlockConfiguration={"IgnorePublicAcls": True},
         )

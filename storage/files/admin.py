@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
@@ -45,13 +44,7 @@ class FileSpaceAdmin(TenantScopedAdmin):
         return filesizeformat(obj.max_file_size)
 
     def save_model(self, request: HttpRequest, obj: FileSpace, form: Any, change: bool) -> None:
-        # Same guard as TenantScopedAdmin.save_model, then the audited service.
-        tenant = self._obj_tenant(obj)
-        allowed = self.tenants(request, self.change_role)
-        if not request.user.is_superuser and (
-            tenant is None or not allowed.filter(pk=tenant.pk).exists()
-        ):
-            raise PermissionDenied("You cannot save objects for that tenant.")
+        self.ensure_may_save(request, obj)
         services.save_file_space(request.user, obj)
 
     def delete_model(self, request: HttpRequest, obj: FileSpace) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -19,7 +20,6 @@ from django.utils import timezone
 import audit
 from accounts.errors import describe_aws_error, error_code, is_transient
 
-from . import conf
 from .backup import CopyVerificationError, server_side_copy
 from .models import BackupState, DeleteReason, StoredFile
 from .services import backup_client, delete_backup_object, file_space_for, primary_client
@@ -33,7 +33,7 @@ class TransientBackupError(Exception):
 
 def _claim_backup(file_id: int, now: datetime) -> bool:
     """Conditional UPDATE: only one worker copies a file at a time."""
-    stale = now - timedelta(seconds=int(conf.get("FILES_BACKUP_CLAIM_TTL")))
+    stale = now - timedelta(seconds=settings.FILES_BACKUP_CLAIM_TTL)
     return bool(
         StoredFile.objects.filter(
             pk=file_id,
@@ -140,7 +140,7 @@ def perform_backup(file_id: int, *, may_retry: bool = False) -> dict[str, Any]:
 
 
 def _backup_failed(stored: StoredFile, message: str) -> dict[str, Any]:
-    max_attempts = int(conf.get("FILES_BACKUP_MAX_ATTEMPTS"))
+    max_attempts = settings.FILES_BACKUP_MAX_ATTEMPTS
     with transaction.atomic():
         StoredFile.objects.filter(pk=stored.pk).update(
             backup_state=BackupState.FAILED, backup_claimed_at=None, backup_last_error=message
@@ -168,26 +168,26 @@ def _backup_failed(stored: StoredFile, message: str) -> dict[str, Any]:
 def backups_to_reconcile(now: datetime | None = None) -> list[int]:
     """Pending backups older than the threshold whose worker is not (or no longer) on them."""
     now = now or timezone.now()
-    pending_after = timedelta(seconds=int(conf.get("FILES_BACKUP_PENDING_AFTER")))
-    stale = now - timedelta(seconds=int(conf.get("FILES_BACKUP_CLAIM_TTL")))
+    pending_after = timedelta(seconds=settings.FILES_BACKUP_PENDING_AFTER)
+    stale = now - timedelta(seconds=settings.FILES_BACKUP_CLAIM_TTL)
     return list(
         StoredFile.objects.active()
         .filter(backup_state=BackupState.PENDING, uploaded_at__lt=now - pending_after)
         .filter(Q(backup_claimed_at__isnull=True) | Q(backup_claimed_at__lt=stale))
         .order_by("uploaded_at", "pk")
-        .values_list("pk", flat=True)[: int(conf.get("FILES_SWEEP_BATCH"))]
+        .values_list("pk", flat=True)[: settings.FILES_SWEEP_BATCH]
     )
 
 
 def failed_backups_to_retry(now: datetime | None = None, retry_after: int = 3600) -> list[int]:
     """Failed backups not given up yet whose last attempt is at least `retry_after` s old."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=int(conf.get("FILES_BACKUP_CLAIM_TTL")))
+    stale = now - timedelta(seconds=settings.FILES_BACKUP_CLAIM_TTL)
     return list(
         StoredFile.objects.active()
         .filter(
             backup_state=BackupState.FAILED,
-            backup_attempts__lt=int(conf.get("FILES_BACKUP_MAX_ATTEMPTS")),
+            backup_attempts__lt=settings.FILES_BACKUP_MAX_ATTEMPTS,
         )
         .filter(
             Q(backup_last_attempt_at__isnull=True)
@@ -195,5 +195,5 @@ def failed_backups_to_retry(now: datetime | None = None, retry_after: int = 3600
         )
         .filter(Q(backup_claimed_at__isnull=True) | Q(backup_claimed_at__lt=stale))
         .order_by("backup_last_attempt_at", "pk")
-        .values_list("pk", flat=True)[: int(conf.get("FILES_SWEEP_BATCH"))]
+        .values_list("pk", flat=True)[: settings.FILES_SWEEP_BATCH]
     )

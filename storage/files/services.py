@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,7 +26,6 @@ from accounts import aws
 from accounts.errors import describe_aws_error, error_code
 from accounts.models import AwsAccount, Tenant
 
-from . import conf
 from .backup import CopyVerificationError, server_side_copy
 from .download import (
     DEFAULT_NAME_BYTES,
@@ -81,7 +81,7 @@ def backup_client(stored: StoredFile) -> Any:
 
 def part_size_for(max_file_size: int) -> int:
     """The smallest whole-MiB part size >= the default that fits max_file_size in 10,000 parts."""
-    base = max(int(conf.get("FILES_UPLOAD_PART_SIZE")), MIN_PART_SIZE)
+    base = max(settings.FILES_UPLOAD_PART_SIZE, MIN_PART_SIZE)
     needed = math.ceil(max_file_size / MAX_PARTS / MiB) * MiB
     return max(base, needed)
 
@@ -259,7 +259,7 @@ def download(actor: Any, stored: StoredFile, space: FileSpace | None) -> Downloa
             )
             target = DownloadTarget(stream=stream)
         else:
-            ttl = int(conf.get("FILES_DOWNLOAD_URL_TTL"))
+            ttl = settings.FILES_DOWNLOAD_URL_TTL
             params: dict[str, Any] = {
                 "Bucket": stored.bucket,
                 "Key": stored.key,
@@ -294,7 +294,7 @@ def download(actor: Any, stored: StoredFile, space: FileSpace | None) -> Downloa
         stored,
         after={
             "mode": "stream" if via_portal else "presigned",
-            "expires_in": None if via_portal else int(conf.get("FILES_DOWNLOAD_URL_TTL")),
+            "expires_in": None if via_portal else settings.FILES_DOWNLOAD_URL_TTL,
         },
     )
     return target
@@ -446,7 +446,7 @@ def expire_due_files(today: date | None = None) -> dict[str, int]:
         StoredFile.objects.active()
         .filter(expires_on__lte=today)
         .select_related("tenant", "owner", "account", "backup_account")
-        .order_by("expires_on", "pk")[: int(conf.get("FILES_SWEEP_BATCH"))]
+        .order_by("expires_on", "pk")[: settings.FILES_SWEEP_BATCH]
     )
     expired = failed = 0
     for stored in due:
@@ -468,7 +468,7 @@ def purge_due_backups(now: datetime | None = None) -> dict[str, int]:
             backup_state=BackupState.COPIED,
         )
         .select_related("tenant", "owner", "backup_account")
-        .order_by("purge_backup_after", "pk")[: int(conf.get("FILES_SWEEP_BATCH"))]
+        .order_by("purge_backup_after", "pk")[: settings.FILES_SWEEP_BATCH]
     )
     purged = failed = 0
     for stored in due:

@@ -14,15 +14,15 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from . import backup_jobs, conf, services
+from . import backup_jobs, services
 
 logger = logging.getLogger(__name__)
 
 
 def backoff_seconds(retries: int) -> float:
     """Exponential backoff with jitter: base * 2^n, capped, times a random 0.5-1.5 factor."""
-    base = float(conf.get("FILES_BACKUP_RETRY_BACKOFF"))
-    cap = float(conf.get("FILES_BACKUP_RETRY_BACKOFF_MAX"))
+    base = settings.FILES_BACKUP_RETRY_BACKOFF
+    cap = settings.FILES_BACKUP_RETRY_BACKOFF_MAX
     return min(cap, base * (2**retries)) * random.uniform(0.5, 1.5)
 
 
@@ -35,7 +35,7 @@ def backoff_seconds(retries: int) -> float:
 def backup_file(self: Any, file_id: int) -> dict[str, Any]:
     """Copy one file to its backup bucket server-side and record the outcome."""
     retries = int(self.request.retries or 0)
-    may_retry = retries < int(conf.get("FILES_BACKUP_TASK_RETRIES"))
+    may_retry = retries < settings.FILES_BACKUP_TASK_RETRIES
     try:
         return backup_jobs.perform_backup(file_id, may_retry=may_retry)
     except backup_jobs.TransientBackupError as exc:

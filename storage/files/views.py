@@ -45,7 +45,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.errors import describe_aws_error
 
-from . import conf, services
+from . import services
 from .download import clean_display_name, content_disposition
 from .forms import DEFAULT_SORT, SORTS, ListQueryForm
 from .http import (
@@ -131,7 +131,7 @@ def file_list(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
     if owner:
         files = files.filter(owner_id=owner)
     files = files.order_by(*form.ordering())
-    per_page = form.cleaned_data["per_page"] or int(conf.get("FILES_PER_PAGE"))
+    per_page = form.cleaned_data["per_page"] or settings.FILES_PER_PAGE
     paginator = Paginator(files, per_page)
     sort = form.cleaned_data["sort"] or DEFAULT_SORT
 
@@ -251,10 +251,10 @@ def upload(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
         target,
         max_file_size=space.max_file_size,
         part_size=part_size,
-        checksums=bool(conf.get("FILES_S3_CHECKSUMS")),
-        drain_limit=int(conf.get("FILES_TOO_LARGE_DRAIN_LIMIT")),
-        chunk_size=int(conf.get("FILES_UPLOAD_CHUNK_SIZE")),
-        background=bool(conf.get("FILES_UPLOAD_BACKGROUND_PARTS")),
+        checksums=settings.FILES_S3_CHECKSUMS,
+        drain_limit=settings.FILES_TOO_LARGE_DRAIN_LIMIT,
+        chunk_size=settings.FILES_UPLOAD_CHUNK_SIZE,
+        background=settings.FILES_UPLOAD_BACKGROUND_PARTS,
     )
     request.upload_handlers = [handler]
     try:

@@ -8,10 +8,9 @@ throttling, the vanished bucket). Nothing here decides pass or fail; that is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -272,30 +271,6 @@ def bucket_region(client: Any, name: str, *, account_name: str) -> tuple[str | N
 # --- s3control (account-level Block Public Access) -----------------------------------------
 
 
-def _pin_endpoint_host(endpoint_url: str) -> Callable[..., None]:
-    """s3control puts the account id in front of the host ("123456789012.host"); an emulator or
-    S3-compatible endpoint has no such DNS name, so send the request to the configured host."""
-    wanted = urlsplit(endpoint_url)
-
-    def handler(request: Any, **_: Any) -> None:
-        parts = urlsplit(request.url)
-        if parts.netloc != wanted.netloc:
-            request.url = urlunsplit(
-                (parts.scheme, wanted.netloc, parts.path, parts.query, parts.fragment)
-            )
-
-    return handler
-
-
-def s3control_client(account: Any) -> Any:
-    client = aws.client(account, "s3control")
-    if account.endpoint_url:
-        client.meta.events.register(
-            "before-sign.s3-control", _pin_endpoint_host(account.endpoint_url)
-        )
-    return client
-
-
 def fetch_account_pab(account: Any) -> Fetched:
     """Account-level Block Public Access, read with the account id verification stored."""
     operation = "GetPublicAccessBlock (s3control)"
@@ -311,7 +286,7 @@ def fetch_account_pab(account: Any) -> Fetched:
             error_code="NotVerified",
         )
     try:
-        response = s3control_client(account).get_public_access_block(AccountId=account_id)
+        response = aws.client(account, "s3control").get_public_access_block(AccountId=account_id)
     except (ClientError, BotoCoreError) as exc:
         code = error_code(exc)
         if code == "NoSuchPublicAccessBlockConfiguration":

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -93,13 +92,9 @@ def _apply(
 ) -> HttpResponse:
     fix = FIXES[action]
     if fix.streaming:
-        from storage.tasks import reset_object_acls
+        from storage.tasks import queue_object_acl_reset
 
-        transaction.on_commit(
-            lambda: reset_object_acls.delay(
-                bucket.pk, params.get("only", []), params.get("exclude", []), request.user.pk
-            )
-        )
+        queue_object_acl_reset(bucket, params, request.user)
         messages.success(
             request,
             f"Resetting object ACLs of {bucket.name} in the background; the audit trail and "

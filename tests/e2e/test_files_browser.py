@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from accounts import aws
-from accounts.models import AwsAccount
-from storage.files.models import BackupState, FileSpace, StoredFile
+from storage.files.models import BackupState, StoredFile
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
+from tests.files_fixtures import emulator_file_space
 from tests.helpers_services import moto_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,25 +30,9 @@ def test_member_uploads_sees_downloads_and_deletes_a_file(
 
     backups: list[int] = []  # no worker here: keep the broker's queue clean
     monkeypatch.setattr(tasks.backup_file, "delay", backups.append)
-    aws.clear_session_cache()
     with moto_server() as endpoint:  # the browser fetches presigned URLs from it
-        account = AwsAccount.objects.create(
-            tenant=personas.tenant_a,
-            name="emulator",
-            access_key_id="AKIABROWSERBROWSERBR",
-            secret_access_key="browser-secret",
-            endpoint_url=endpoint,
-        )
-        s3 = aws.client(account, "s3")
-        for bucket in ("e2e-files", "e2e-backup"):
-            s3.create_bucket(Bucket=bucket)
-        FileSpace.objects.create(
-            tenant=personas.tenant_a,
-            account=account,
-            bucket="e2e-files",
-            backup_account=account,
-            backup_bucket="e2e-backup",
-        )
+        space = emulator_file_space(personas.tenant_a, endpoint, "e2e-files", "e2e-backup")
+        s3 = aws.client(space.account, "s3")
         content = os.urandom(3 * 1024 * 1024)
         name = "r\u00e9sum\u00e9 <b>2024 & co.bin"  # markup, but no "/" (a path separator)
 
