@@ -17,10 +17,10 @@ from django.template.response import TemplateResponse
 from accounts.access import role_at_least, tenants_for, user_role
 from accounts.admin_base import TenantListFilter, TenantScopedAdmin
 from accounts.models import Role
-from storage.forms import default_data, form_class, needs_input
 from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
+from storage.remediation import FIXES, FixConflict, FixError, plan_fix, run_fix
+from storage.remediation.forms import default_data, form_class, needs_input
 from storage.scan.checks import CHECK_NAMES, label
-from storage.scan.remediation import FIXES, FixConflict, FixError, plan_fix, run_fix
 
 
 class ReadOnlyScopedAdmin(TenantScopedAdmin):

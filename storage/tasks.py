@@ -110,7 +110,7 @@ def reset_object_acls(
     """The "reset object ACLs" fix for large buckets, run by a worker (the portal enqueues it)."""
     from django.contrib.auth import get_user_model
 
-    from storage.scan.remediation import FixError, run_fix
+    from storage.remediation import FixError, run_fix
 
     bucket = Bucket.objects.select_related("account__tenant").filter(pk=bucket_id).first()
     if bucket is None:

@@ -9,7 +9,7 @@ import pytest
 
 from audit.models import AuditEvent
 from storage.models import Bucket
-from storage.scan.remediation import FIXES, FixConflict, FixError, plan_fix, run_fix
+from storage.remediation import FIXES, FixConflict, FixError, plan_fix, run_fix
 from tests.scan_helpers import ALL_FLAGS, ALL_USERS, full_scan, public_policy
 
 pytest_plugins = ["tests.scan_fixtures"]

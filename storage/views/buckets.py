@@ -11,10 +11,10 @@ from django.shortcuts import render
 
 from accounts.access import get_for_user, role_at_least, tenant_required, user_role
 from accounts.models import AwsAccount, Role, Tenant
-from storage.forms import statement_value
 from storage.models import SEVERITY_RANK, Bucket, BucketSnapshot, Finding, ScanRun, Severity
+from storage.remediation import FIXES
+from storage.remediation.forms import statement_value
 from storage.scan.checks import CHECK_NAMES, CHECKS, label
-from storage.scan.remediation import FIXES
 
 TENANT_PATH = "account__tenant"
 PER_PAGE = 50

@@ -15,9 +15,9 @@ from django.shortcuts import redirect, render
 
 from accounts.access import get_for_user
 from accounts.models import Role
-from storage.forms import default_data, form_class, needs_input
 from storage.models import Bucket
-from storage.scan.remediation import FIXES, FixConflict, FixError, FixPlan, plan_fix, run_fix
+from storage.remediation import FIXES, FixConflict, FixError, FixPlan, plan_fix, run_fix
+from storage.remediation.forms import default_data, form_class, needs_input
 
 TENANT_PATH = "account__tenant"
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from storage.management.commands._common import cli_actor, resolve_bucket
-from storage.scan.remediation import FIXES, FixError, FixPlan, run_fix
+from storage.remediation import FIXES, FixError, FixPlan, run_fix
 
 ACTIONS = sorted(name.replace("_", "-") for name in FIXES)
 

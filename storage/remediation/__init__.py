@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 
 import audit
-from storage.scan.remediation.base import (
+from storage.remediation.base import (
     Fix,
     FixConflict,
     FixContext,
@@ -20,9 +20,9 @@ from storage.scan.remediation.base import (
     FixPlan,
     Request,
 )
-from storage.scan.remediation.object_acls import ResetObjectAcls, ResetSummary
-from storage.scan.remediation.policy_fixes import RemovePublicStatement, TlsOnly
-from storage.scan.remediation.settings_fixes import (
+from storage.remediation.object_acls import ResetObjectAcls, ResetSummary
+from storage.remediation.policy_fixes import RemovePublicStatement, TlsOnly
+from storage.remediation.settings_fixes import (
     AccessLogging,
     BlockPublicAccess,
     DefaultEncryption,

@@ -10,7 +10,7 @@ import copy
 import re
 from typing import Any
 
-from storage.scan.remediation.base import Fix, FixContext, FixError, FixPlan, Request
+from storage.remediation.base import Fix, FixContext, FixError, FixPlan, Request
 from storage.scan.verdict import PAB_FLAGS
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
+from storage.remediation.base import Fix, FixContext, FixError, FixPlan, Request
 from storage.scan.object_acl import (
     ERROR,
     PRIVATE,
@@ -22,7 +23,6 @@ from storage.scan.object_acl import (
     iter_keys,
     read_object_acl,
 )
-from storage.scan.remediation.base import Fix, FixContext, FixError, FixPlan, Request
 
 SAMPLE_SIZE = 50  # objects listed in dry runs and audit events
 AFTER_ACL = {"acl": PRIVATE, "grants": ["the owner's FULL_CONTROL only"]}

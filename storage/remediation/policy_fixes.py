@@ -10,8 +10,8 @@ import copy
 import json
 from typing import Any
 
+from storage.remediation.base import Fix, FixContext, FixError, FixPlan, Request
 from storage.scan.policy import PolicyParseError, analyze_policy, has_tls_only_statement
-from storage.scan.remediation.base import Fix, FixContext, FixError, FixPlan, Request
 
 POLICY_VERSION = "2012-10-17"
 TLS_SID = "DenyInsecureTransport"
