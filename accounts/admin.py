@@ -44,20 +44,10 @@ class AuditedAdminMixin:
 
 @admin.register(Tenant)
 class TenantAdmin(AuditedAdminMixin, TenantScopedAdmin):
-    tenant_path = "pk"
     view_role = Role.ADMIN
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        qs = admin.ModelAdmin.get_queryset(self, request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(pk__in=self.tenants(request))
-
-    def _obj_tenant(self, obj: Any) -> Tenant | None:
-        return obj
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser  # only platform staff create tenants

@@ -9,6 +9,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from fernet_fields import EncryptedTextField
 
+from accounts.roles import Role
+from accounts.scoping import TenantScopedManager
 from accounts.validators import (
     validate_access_key_id,
     validate_endpoint_url,
@@ -17,21 +19,13 @@ from accounts.validators import (
 )
 
 
-class Role(models.TextChoices):
-    ADMIN = "admin", "Tenant admin"
-    OPERATOR = "operator", "Operator"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
-
-
-# Higher number = more power. Role checks compare ranks.
-ROLE_RANK: dict[str, int] = {Role.VIEWER: 1, Role.MEMBER: 2, Role.OPERATOR: 3, Role.ADMIN: 4}
-
-
 class Tenant(models.Model):
+    tenant_path = ""  # a tenant is its own tenant
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["name"]
@@ -44,12 +38,16 @@ class Tenant(models.Model):
 
 
 class Membership(models.Model):
+    tenant_path = "tenant"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["tenant__name", "user__username"]
@@ -77,6 +75,8 @@ account_name_validator = RegexValidator(
 
 
 class AwsAccount(models.Model):
+    tenant_path = "tenant"
+
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="aws_accounts")
     name = models.CharField(max_length=100, validators=[account_name_validator])
     auth_method = models.CharField(
@@ -108,6 +108,8 @@ class AwsAccount(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["tenant__name", "name"]

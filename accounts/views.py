@@ -25,7 +25,7 @@ DASHBOARD_EVENTS = 15
 
 @tenant_required(Role.VIEWER)
 def dashboard(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    accounts = AwsAccount.objects.filter(tenant=tenant).order_by("name")
+    accounts = AwsAccount.objects.for_tenant(tenant).order_by("name")
     events = AuditEvent.objects.filter(tenant_id=tenant.pk)
     if not role_at_least(role, Role.OPERATOR):
         # Members and viewers see their own actions only; the full trail is for admins/operators.

@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path
 
@@ -55,18 +54,6 @@ class AuditEventAdmin(TenantScopedAdmin):
     search_fields = ["actor_name", "action", "target_label", "request_id"]
     date_hierarchy = "created_at"
     change_list_template = "admin/audit/auditevent/change_list.html"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
-        qs = admin.ModelAdmin.get_queryset(self, request)
-        if request.user.is_superuser:
-            return qs
-        # Tenant admins: their tenants' events only (not platform-level ones like logins).
-        return qs.filter(tenant_id__in=self.tenants(request).values("pk"))
-
-    def _obj_tenant(self, obj: Any) -> Any:
-        from accounts.models import Tenant
-
-        return Tenant.objects.filter(pk=obj.tenant_id).first()
 
     # Read-only for everybody, superusers included.
     def has_add_permission(self, request: HttpRequest) -> bool:

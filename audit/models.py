@@ -7,6 +7,7 @@ from django.db import models
 
 
 class AuditEvent(models.Model):
+    tenant_path = "tenant"  # nullable: platform-level events (logins) have no tenant
     created_at = models.DateTimeField(db_index=True)
     # db_constraint=False + DO_NOTHING: deleting a tenant or user must neither delete nor alter
     # audit rows (an altered row would break the hash chain). The names below keep the record

@@ -120,7 +120,6 @@ def _make_fix_action(name: str) -> Any:
 
 @admin.register(Bucket)
 class BucketAdmin(ReadOnlyScopedAdmin):
-    tenant_path = "account__tenant"
     list_display = [
         "name",
         "account",
@@ -277,7 +276,6 @@ class BucketAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(ScanRun)
 class ScanRunAdmin(ReadOnlyScopedAdmin):
-    tenant_path = "account__tenant"
     list_display = [
         "id",
         "account",
@@ -328,7 +326,6 @@ class ScanRunAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(Finding)
 class FindingAdmin(ReadOnlyScopedAdmin):
-    tenant_path = "bucket__account__tenant"
     list_display = [
         "bucket",
         "check_name",
@@ -361,7 +358,6 @@ class FindingAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(BucketSnapshot)
 class BucketSnapshotAdmin(ReadOnlyScopedAdmin):
-    tenant_path = "bucket__account__tenant"
     list_display = ["bucket", "taken_at", "is_public", "region", "run"]
     list_filter = [ExposureFilter, TenantListFilter]
     search_fields = ["bucket__name"]

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AwsAccount, Tenant
+from accounts.scoping import TenantScopedManager
 
 
 class Severity(models.TextChoices):
@@ -40,6 +41,7 @@ def severity_at_least(severity: str | None, minimum: str) -> bool:
 
 class Bucket(models.Model):
     """One bucket of one AWS account, as last seen by a scan. Never deleted: gone_at marks it."""
+    tenant_path = "account__tenant"
 
     account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="buckets")
     name = models.CharField(max_length=255)
@@ -62,6 +64,8 @@ class Bucket(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     worst_severity = models.CharField(max_length=8, choices=Severity.choices, blank=True)
     last_scanned_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["name"]
@@ -93,6 +97,7 @@ class Bucket(models.Model):
 
 class ScanRun(models.Model):
     """One scan of one AWS account (or of one bucket, after a fix)."""
+    tenant_path = "account__tenant"
 
     class Kind(models.TextChoices):
         ACCOUNT = "account", "Account"
@@ -140,6 +145,8 @@ class ScanRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -193,6 +200,7 @@ class ScanRun(models.Model):
 
 class BucketSnapshot(models.Model):
     """Everything one scan saw about one bucket, so history can be shown and compared."""
+    tenant_path = "bucket__account__tenant"
 
     bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="snapshots")
     run = models.ForeignKey(
@@ -207,6 +215,8 @@ class BucketSnapshot(models.Model):
         default=dict, encoder=DjangoJSONEncoder, help_text="raw answers of every API call"
     )
 
+    objects = TenantScopedManager()
+
     class Meta:
         ordering = ["-taken_at", "-id"]
         get_latest_by = "taken_at"
@@ -217,6 +227,7 @@ class BucketSnapshot(models.Model):
 
 class Finding(models.Model):
     """A failing check of one bucket over time: opened, refreshed by each scan, resolved."""
+    tenant_path = "bucket__account__tenant"
 
     bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="findings")
     check_name = models.CharField("check", max_length=32, db_index=True)
@@ -230,6 +241,8 @@ class Finding(models.Model):
         ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="opened_findings"
     )
     alerted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["resolved_at", "-first_seen_at"]

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import AwsAccount, Tenant
+from accounts.scoping import TenantScopedManager, TenantScopedQuerySet
 from accounts.validators import validate_region
 
 GiB = 1024**3
@@ -74,6 +75,7 @@ class FileSpace(models.Model):
     AWS accounts are referenced with RESTRICT: an account in use cannot be deleted on its own
     (the admin lists what uses it), but deleting the whole tenant removes everything together.
     """
+    tenant_path = "tenant"
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="file_space")
     account = models.ForeignKey(
@@ -129,6 +131,8 @@ class FileSpace(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["tenant__name"]
@@ -191,7 +195,7 @@ class DeleteReason(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-class StoredFileQuerySet(models.QuerySet["StoredFile"]):
+class StoredFileQuerySet(TenantScopedQuerySet["StoredFile"]):
     def active(self) -> StoredFileQuerySet:
         return self.filter(deleted_at__isnull=True)
 
@@ -199,6 +203,7 @@ class StoredFileQuerySet(models.QuerySet["StoredFile"]):
 class StoredFile(models.Model):
     """One uploaded file. Where it lives is recorded on the row (account, bucket, region), so a
     later change of the tenant's file space never loses track of earlier files."""
+    tenant_path = "tenant"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="stored_files")
     owner = models.ForeignKey(

@@ -40,8 +40,7 @@ def high_findings_banner(tenant: Any) -> dict[str, Any]:
     """Open high-severity findings of the tenant, shown until they are resolved."""
     if tenant is None:
         return {"findings": [], "count": 0}
-    findings = Finding.objects.filter(
-        bucket__account__tenant=tenant,
+    findings = Finding.objects.for_tenant(tenant).filter(
         severity=Severity.HIGH,
         resolved_at__isnull=True,
         bucket__gone_at__isnull=True,

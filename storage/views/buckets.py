@@ -16,7 +16,6 @@ from storage.remediation import FIXES
 from storage.remediation.forms import statement_value
 from storage.scan.checks import CHECK_NAMES, CHECKS, label
 
-TENANT_PATH = "account__tenant"
 PER_PAGE = 50
 
 
@@ -57,8 +56,8 @@ def filter_buckets(
 
 @tenant_required(Role.VIEWER)
 def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    accounts = AwsAccount.objects.filter(tenant=tenant).order_by("name")
-    base = Bucket.objects.filter(account__tenant=tenant)
+    accounts = AwsAccount.objects.for_tenant(tenant).order_by("name")
+    base = Bucket.objects.for_tenant(tenant)
     buckets = filter_buckets(base.select_related("account"), request.GET, accounts)
     page = Paginator(buckets.order_by("name", "account__name"), PER_PAGE).get_page(
         request.GET.get("page")
@@ -66,8 +65,7 @@ def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpRespo
     live = base.filter(gone_at__isnull=True)
     active_runs = {
         run.account_id: run
-        for run in ScanRun.objects.filter(
-            account__tenant=tenant,
+        for run in ScanRun.objects.for_tenant(tenant).filter(
             kind=ScanRun.Kind.ACCOUNT,
             status__in=[ScanRun.Status.QUEUED, ScanRun.Status.RUNNING],
         )
@@ -147,7 +145,7 @@ def _diff(current: BucketSnapshot, previous: BucketSnapshot | None) -> list[dict
 
 
 def bucket_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    bucket = get_for_user(request, Bucket, pk, tenant_path=TENANT_PATH)
+    bucket = get_for_user(request, Bucket, pk)
     role = user_role(request.user, bucket.account.tenant_id)
     snapshots = list(bucket.snapshots.defer("data")[:21])
     history = [
@@ -182,7 +180,7 @@ def bucket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def snapshot_detail(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResponse:
-    bucket = get_for_user(request, Bucket, pk, tenant_path=TENANT_PATH)
+    bucket = get_for_user(request, Bucket, pk)
     snapshot = bucket.snapshots.filter(pk=snapshot_pk).first()
     if snapshot is None:
         raise Http404("No such snapshot.")
@@ -202,7 +200,7 @@ def snapshot_detail(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResp
 
 @tenant_required(Role.VIEWER)
 def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    findings = Finding.objects.filter(bucket__account__tenant=tenant).select_related(
+    findings = Finding.objects.for_tenant(tenant).select_related(
         "bucket__account"
     )
     state = request.GET.get("state", "open")

@@ -19,7 +19,6 @@ from storage.models import Bucket
 from storage.remediation import FIXES, FixConflict, FixError, FixPlan, plan_fix, run_fix
 from storage.remediation.forms import default_data, form_class, needs_input
 
-TENANT_PATH = "account__tenant"
 
 
 def _pretty(value: Any) -> str:
@@ -46,7 +45,7 @@ def plan_context(plan: FixPlan | None) -> dict[str, Any]:
 
 @login_required
 def fix_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    bucket = get_for_user(request, Bucket, pk, role=Role.OPERATOR, tenant_path=TENANT_PATH)
+    bucket = get_for_user(request, Bucket, pk, role=Role.OPERATOR)
     fix = FIXES.get(action)
     if fix is None:
         raise Http404("No such fix.")

@@ -14,19 +14,18 @@ from storage.models import Bucket, ScanRun
 from storage.scan.runner import rescan_bucket
 from storage.tasks import enqueue_account_scan
 
-TENANT_PATH = "account__tenant"
 
 
 @tenant_required(Role.VIEWER)
 def scan_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    runs = ScanRun.objects.filter(account__tenant=tenant).select_related("account")[:50]
+    runs = ScanRun.objects.for_tenant(tenant).select_related("account")[:50]
     return render(
         request,
         "storage/scan_list.html",
         {
             "tenant": tenant,
             "runs": runs,
-            "accounts": AwsAccount.objects.filter(tenant=tenant).order_by("name"),
+            "accounts": AwsAccount.objects.for_tenant(tenant).order_by("name"),
             "may_scan": role_at_least(role, Role.OPERATOR),
         },
     )
@@ -49,7 +48,7 @@ def start_scan(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_for_user(request, ScanRun, pk, tenant_path=TENANT_PATH)
+    run = get_for_user(request, ScanRun, pk)
     return render(
         request,
         "storage/scan_detail.html",
@@ -65,14 +64,14 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def scan_status(request: HttpRequest, pk: int) -> JsonResponse:
-    run = get_for_user(request, ScanRun, pk, tenant_path=TENANT_PATH)
+    run = get_for_user(request, ScanRun, pk)
     return JsonResponse(run.progress_dict())
 
 
 @login_required
 @require_POST
 def rescan(request: HttpRequest, pk: int) -> HttpResponse:
-    bucket = get_for_user(request, Bucket, pk, role=Role.OPERATOR, tenant_path=TENANT_PATH)
+    bucket = get_for_user(request, Bucket, pk, role=Role.OPERATOR)
     run = rescan_bucket(bucket, actor=request.user, trigger=ScanRun.Trigger.MANUAL)
     if run.status == ScanRun.Status.SUCCEEDED:
         messages.success(request, f"{bucket.name} rescanned.")

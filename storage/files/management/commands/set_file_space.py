@@ -26,7 +26,7 @@ def parse_size(value: str) -> int:
 def get_account(tenant: Tenant, name: str, option: str) -> AwsAccount:
     account = AwsAccount.objects.filter(tenant=tenant, name=name).first()
     if account is None:
-        known = ", ".join(AwsAccount.objects.filter(tenant=tenant).values_list("name", flat=True))
+        known = ", ".join(AwsAccount.objects.for_tenant(tenant).values_list("name", flat=True))
         raise CommandError(
             f"{option} {name!r}: tenant {tenant.slug!r} has no such AWS account "
             f"(it has: {known or 'none'})"
