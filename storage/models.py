@@ -41,6 +41,7 @@ def severity_at_least(severity: str | None, minimum: str) -> bool:
 
 class Bucket(models.Model):
     """One bucket of one AWS account, as last seen by a scan. Never deleted: gone_at marks it."""
+
     tenant_path = "account__tenant"
 
     account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="buckets")
@@ -97,6 +98,7 @@ class Bucket(models.Model):
 
 class ScanRun(models.Model):
     """One scan of one AWS account (or of one bucket, after a fix)."""
+
     tenant_path = "account__tenant"
 
     class Kind(models.TextChoices):
@@ -200,6 +202,7 @@ class ScanRun(models.Model):
 
 class BucketSnapshot(models.Model):
     """Everything one scan saw about one bucket, so history can be shown and compared."""
+
     tenant_path = "bucket__account__tenant"
 
     bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="snapshots")
@@ -227,6 +230,7 @@ class BucketSnapshot(models.Model):
 
 class Finding(models.Model):
     """A failing check of one bucket over time: opened, refreshed by each scan, resolved."""
+
     tenant_path = "bucket__account__tenant"
 
     bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="findings")

@@ -95,6 +95,9 @@ def test_an_unscopable_relation_refuses_to_register() -> None:
         class Meta:
             app_label = "accounts"
 
+        def __str__(self) -> str:
+            return "widget"
+
     with pytest.raises(ImproperlyConfigured, match="neither tenant-owned"):
         check_relations(Widget)
     with pytest.raises(ImproperlyConfigured):

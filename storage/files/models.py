@@ -75,6 +75,7 @@ class FileSpace(models.Model):
     AWS accounts are referenced with RESTRICT: an account in use cannot be deleted on its own
     (the admin lists what uses it), but deleting the whole tenant removes everything together.
     """
+
     tenant_path = "tenant"
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="file_space")
@@ -203,6 +204,7 @@ class StoredFileQuerySet(TenantScopedQuerySet["StoredFile"]):
 class StoredFile(models.Model):
     """One uploaded file. Where it lives is recorded on the row (account, bucket, region), so a
     later change of the tenant's file space never loses track of earlier files."""
+
     tenant_path = "tenant"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="stored_files")

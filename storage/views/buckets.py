@@ -200,9 +200,7 @@ def snapshot_detail(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResp
 
 @tenant_required(Role.VIEWER)
 def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    findings = Finding.objects.for_tenant(tenant).select_related(
-        "bucket__account"
-    )
+    findings = Finding.objects.for_tenant(tenant).select_related("bucket__account")
     state = request.GET.get("state", "open")
     if state == "open":
         findings = findings.filter(resolved_at__isnull=True)

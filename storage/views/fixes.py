@@ -20,7 +20,6 @@ from storage.remediation import FIXES, FixConflict, FixError, FixPlan, plan_fix,
 from storage.remediation.forms import default_data, form_class, needs_input
 
 
-
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=False, default=str)
 

@@ -15,7 +15,6 @@ from storage.scan.runner import rescan_bucket
 from storage.tasks import enqueue_account_scan
 
 
-
 @tenant_required(Role.VIEWER)
 def scan_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
     runs = ScanRun.objects.for_tenant(tenant).select_related("account")[:50]
