@@ -19,9 +19,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from accounts.models import Membership, Tenant
+from accounts.models import Tenant
 from accounts.roles import ROLE_RANK, Role, role_at_least, roles_at_least
-from accounts.scoping import UserLike, scope_for_user, tenant_id_of
+from accounts.scoping import (
+    UserLike,
+    forget_roles,
+    is_active_user,
+    scope_for_user,
+    tenant_id_of,
+    tenant_ids_for,
+    tenant_roles,
+)
 
 __all__ = [
     "ADMIN_ROLES",
@@ -29,45 +37,26 @@ __all__ = [
     "Role",
     "can_use_admin",
     "current_tenant",
+    "forget_roles",
     "get_for_user",
     "role_at_least",
     "roles_at_least",
+    "tenant_ids_for",
     "tenant_required",
     "tenant_roles",
     "tenants_for",
+    "visible_tenants",
     "user_role",
 ]
 
 M = TypeVar("M", bound=Model)
 SESSION_TENANT_KEY = "s3portal_tenant_id"
 ADMIN_ROLES = (Role.ADMIN, Role.OPERATOR)
-_ROLES_CACHE = "_s3portal_tenant_roles"
-
-
-def _active(user: UserLike | None) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
-
-
-def tenant_roles(user: UserLike | None) -> dict[int, str]:
-    """tenant id -> the user's role there (one query per request; empty for strangers)."""
-    if not _active(user):
-        return {}
-    cached = getattr(user, _ROLES_CACHE, None)
-    if cached is None:
-        cached = dict(Membership.objects.filter(user=user).values_list("tenant_id", "role"))
-        setattr(user, _ROLES_CACHE, cached)
-    return cached
-
-
-def forget_roles(user: UserLike | None) -> None:
-    """Drop the cached roles (after a membership of this user changed in this request)."""
-    if user is not None and hasattr(user, _ROLES_CACHE):
-        delattr(user, _ROLES_CACHE)
 
 
 def user_role(user: UserLike | None, tenant: Tenant | int) -> str | None:
     """The user's role in tenant; superusers act as tenant admins everywhere."""
-    if not _active(user):
+    if not is_active_user(user):
         return None
     if getattr(user, "is_superuser", False):
         return Role.ADMIN
@@ -75,14 +64,9 @@ def user_role(user: UserLike | None, tenant: Tenant | int) -> str | None:
     return tenant_roles(user).get(tenant_id)
 
 
-def tenant_ids_for(user: UserLike | None, min_role: str = Role.VIEWER) -> list[int]:
-    """Ids of the tenants where a (non-super) user has at least `min_role`."""
-    return [t for t, role in tenant_roles(user).items() if role_at_least(role, min_role)]
-
-
 def tenants_for(user: UserLike | None, min_role: str = Role.VIEWER) -> QuerySet[Tenant]:
     """Tenants the user may see with at least `min_role`."""
-    if not _active(user):
+    if not is_active_user(user):
         return Tenant.objects.none()
     if getattr(user, "is_superuser", False):
         return Tenant.objects.all()
@@ -90,7 +74,7 @@ def tenants_for(user: UserLike | None, min_role: str = Role.VIEWER) -> QuerySet[
 
 
 def can_use_admin(user: UserLike | None) -> bool:
-    if not _active(user):
+    if not is_active_user(user):
         return False
     return bool(getattr(user, "is_superuser", False) or tenant_ids_for(user, Role.OPERATOR))
 
@@ -106,28 +90,30 @@ def get_for_user(request: HttpRequest, model: type[M], pk: Any, *, role: str = R
     return obj
 
 
-def current_tenant(request: HttpRequest) -> Tenant | None:
-    """The tenant the user switched to (session), else their first; None if they have none.
+def visible_tenants(request: HttpRequest) -> list[Tenant]:
+    """The tenants the user may switch to, by name: read once per request and kept on it."""
+    cached = getattr(request, "_s3portal_tenants", None)
+    if cached is None:
+        cached = list(tenants_for(request.user).order_by("name"))
+        request._s3portal_tenants = cached  # type: ignore[attr-defined]
+    return cached
 
-    Computed once per request and kept on it.
-    """
-    if hasattr(request, "_s3portal_tenant"):
-        return request._s3portal_tenant  # type: ignore[no-any-return]
-    tenants = tenants_for(request.user)
+
+def current_tenant(request: HttpRequest) -> Tenant | None:
+    """The tenant the user switched to (session), else their first; None if they have none."""
+    tenants = visible_tenants(request)
     wanted = request.session.get(SESSION_TENANT_KEY)
-    tenant = None
-    if isinstance(wanted, int):
-        tenant = tenants.filter(pk=wanted).first()
-    if tenant is None:
-        tenant = tenants.order_by("name").first()
-    request._s3portal_tenant = tenant  # type: ignore[attr-defined]
-    return tenant
+    for tenant in tenants:
+        if tenant.pk == wanted:
+            return tenant
+    return tenants[0] if tenants else None
 
 
 def forget_current_tenant(request: HttpRequest) -> None:
-    """After a tenant switch within the request."""
-    if hasattr(request, "_s3portal_tenant"):
-        del request._s3portal_tenant  # type: ignore[attr-defined]
+    """After a tenant switch or a membership change within the request."""
+    if hasattr(request, "_s3portal_tenants"):
+        del request._s3portal_tenants  # type: ignore[attr-defined]
+    forget_roles(request.user)
 
 
 def tenant_required(min_role: str = Role.VIEWER) -> Callable[..., Any]:

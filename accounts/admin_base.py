@@ -18,8 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import JSONField, Model, QuerySet
 from django.http import Http404, HttpRequest
+from fernet_fields import EncryptedField
 
 from accounts.access import role_at_least, tenant_ids_for, tenants_for, user_role
 from accounts.models import Role, Tenant
@@ -74,6 +75,24 @@ def scoped_choices(related: type[Model], user: Any, role: str) -> QuerySet[Any]:
     return manager.none()
 
 
+def defer_related_payloads(qs: QuerySet[Any], paths: Any) -> QuerySet[Any]:
+    """Models joined for a list (`list_select_related`) are there to be named: never load
+    (and decrypt) their encrypted fields, nor decode their JSON, for every row."""
+    if not isinstance(paths, list | tuple):
+        return qs
+    deferred = []
+    for path in paths:
+        model = qs.model
+        for hop in path.split("__"):
+            model = model._meta.get_field(hop).related_model
+        deferred += [
+            f"{path}__{f.name}"
+            for f in model._meta.concrete_fields
+            if isinstance(f, EncryptedField | JSONField)
+        ]
+    return qs.defer(*deferred) if deferred else qs
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
     view_role: str = Role.OPERATOR
     change_role: str = Role.ADMIN
@@ -91,7 +110,8 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return tenants_for(request.user, role or self.view_role)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return scope_for_user(super().get_queryset(request), request.user, self.view_role)
+        qs = scope_for_user(super().get_queryset(request), request.user, self.view_role)
+        return defer_related_payloads(qs, self.list_select_related)
 
     def _may(self, request: HttpRequest, role: str, obj: Model | None) -> bool:
         if request.user.is_superuser:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from accounts.access import can_use_admin, current_tenant, tenants_for, user_role
+from accounts.access import can_use_admin, current_tenant, user_role, visible_tenants
 
 
 def tenant_context(request: HttpRequest) -> dict[str, Any]:
@@ -15,6 +15,6 @@ def tenant_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "current_tenant": tenant,
         "current_role": user_role(user, tenant) if tenant else None,
-        "my_tenants": tenants_for(user),
+        "my_tenants": visible_tenants(request),
         "can_use_admin": can_use_admin(user),
     }

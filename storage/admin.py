@@ -106,6 +106,20 @@ class FindingStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CheckFilter(admin.SimpleListFilter):
+    """The known checks (no DISTINCT over every finding to list them)."""
+
+    title = "check"
+    parameter_name = "check"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(name, label(name)) for name in CHECK_NAMES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(check_name=value) if value else queryset
+
+
 def _make_fix_action(name: str) -> Any:
     fix = FIXES[name]
 
@@ -335,9 +349,11 @@ class FindingAdmin(ReadOnlyScopedAdmin):
         "last_seen_at",
         "resolved_at",
     ]
-    list_filter = [FindingStateFilter, "severity", "check_name", TenantListFilter]
+    list_filter = [FindingStateFilter, "severity", CheckFilter, TenantListFilter]
     search_fields = ["bucket__name", "detail"]
-    list_select_related = ["bucket__account__tenant"]
+    list_select_related = ["bucket"]
+    show_full_result_count = False  # one COUNT of every finding less per page
+    list_per_page = 50  # Django renders each admin cell in Python: 100 rows cost twice as much
     readonly_fields = [
         "bucket",
         "check_name",

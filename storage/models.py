@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AwsAccount, Tenant
-from accounts.scoping import TenantScopedManager
+from accounts.scoping import TenantScopedManager, TenantScopedQuerySet
 
 
 class Severity(models.TextChoices):
@@ -228,14 +228,29 @@ class BucketSnapshot(models.Model):
         return f"{self.bucket.name} @ {self.taken_at:%Y-%m-%d %H:%M:%S}"
 
 
-class Finding(models.Model):
-    """A failing check of one bucket over time: opened, refreshed by each scan, resolved."""
+class FindingQuerySet(TenantScopedQuerySet["Finding"]):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Finding]:
+        objs = list(objs)
+        for finding in objs:
+            finding.fill_denormalized()
+        return super().bulk_create(objs, *args, **kwargs)
 
-    tenant_path = "bucket__account__tenant"
+
+class Finding(models.Model):
+    """A failing check of one bucket over time: opened, refreshed by each scan, resolved.
+
+    `tenant` and `severity_rank` repeat what `bucket` and `severity` say, so that lists of one
+    tenant's findings sorted by severity or age are read from one index, without a join or a
+    sort of every open finding. They are filled on save and bulk_create, never edited.
+    """
+
+    tenant_path = "tenant"
 
     bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="findings")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
     check_name = models.CharField("check", max_length=32, db_index=True)
     severity = models.CharField(max_length=8, choices=Severity.choices, db_index=True)
+    severity_rank = models.PositiveSmallIntegerField(default=0, editable=False)
     detail = models.TextField()
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
@@ -246,7 +261,7 @@ class Finding(models.Model):
     )
     alerted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = TenantScopedManager()
+    objects = FindingQuerySet.as_manager()
 
     class Meta:
         ordering = ["resolved_at", "-first_seen_at"]
@@ -257,9 +272,32 @@ class Finding(models.Model):
                 name="one_open_finding_per_bucket_check",
             )
         ]
+        indexes = [
+            # the admin's and the findings page's default order, within one tenant
+            models.Index(
+                fields=["tenant", "resolved_at", "-first_seen_at", "-id"], name="finding_by_age"
+            ),
+            # most severe first (the dashboard banner, the findings page sorted by severity)
+            models.Index(
+                fields=["tenant", "resolved_at", "-severity_rank", "-first_seen_at"],
+                name="finding_by_severity",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.bucket.name}: {self.check_name} ({self.severity})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fill_denormalized()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "severity" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "severity_rank"}
+        super().save(*args, **kwargs)
+
+    def fill_denormalized(self) -> None:
+        if self.tenant_id is None:
+            self.tenant_id = self.bucket.account.tenant_id
+        self.severity_rank = SEVERITY_RANK.get(self.severity, 0)
 
     @property
     def is_open(self) -> bool:

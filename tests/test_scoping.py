@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from accounts.admin_base import TenantScopedAdmin, check_relations, scoped_choices
 from accounts.models import AwsAccount, Role, Tenant
 from accounts.scoping import tenant_id_of, tenant_path_of
-from storage.models import Bucket, Finding, ScanRun
+from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
 
 
 @pytest.fixture
@@ -31,7 +31,8 @@ def test_every_tenant_owned_model_declares_its_path() -> None:
     assert tenant_path_of(Tenant) == ""
     assert tenant_path_of(AwsAccount) == "tenant"
     assert tenant_path_of(Bucket) == "account__tenant"
-    assert tenant_path_of(Finding) == "bucket__account__tenant"
+    assert tenant_path_of(BucketSnapshot) == "bucket__account__tenant"
+    assert tenant_path_of(Finding) == "tenant"  # denormalized for index-only lists
 
 
 def test_a_model_without_a_path_cannot_be_scoped() -> None:
@@ -112,3 +113,19 @@ def test_roles_are_read_once_per_request(personas: Any, django_assert_num_querie
         assert user_role(user, personas.tenant_a) == Role.ADMIN
         assert user_role(user, personas.tenant_b) is None
         assert user_role(user, personas.tenant_a.pk) == Role.ADMIN
+
+
+def test_a_finding_takes_its_tenant_and_rank_from_its_bucket(two_buckets: Any) -> None:
+    a, b = two_buckets
+    one = Finding.objects.create(bucket=b, check_name="x", severity="high", detail="d")
+    (two,) = Finding.objects.bulk_create(
+        [Finding(bucket=a, check_name="y", severity="low", detail="d")]
+    )
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert (one.tenant_id, one.severity_rank) == (b.account.tenant_id, 4)
+    assert (two.tenant_id, two.severity_rank) == (a.account.tenant_id, 2)
+    one.severity = "medium"
+    one.save(update_fields=["severity"])
+    one.refresh_from_db()
+    assert one.severity_rank == 3

@@ -74,8 +74,10 @@ def sync_findings(
 def save(outcome: SyncOutcome) -> None:
     """Write a batch of outcomes: one INSERT and two UPDATE statements, whatever the size."""
     Finding.objects.bulk_create(outcome.opened)
+    for finding in outcome.refreshed:
+        finding.fill_denormalized()
     Finding.objects.bulk_update(
-        outcome.refreshed, ["severity", "detail", "last_seen_at", "alerted_at"]
+        outcome.refreshed, ["severity", "severity_rank", "detail", "last_seen_at", "alerted_at"]
     )
     Finding.objects.bulk_update(outcome.resolved, ["resolved_at", "resolution"])
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 
-from storage.models import Finding, Severity
+from storage.models import SEVERITY_RANK, Finding, Severity
 from storage.scan.checks import label
 
 register = template.Library()
@@ -30,9 +31,19 @@ def check_label(name: str) -> str:
     return label(name)
 
 
-@register.inclusion_tag("storage/_exposure_badge.html")
-def exposure_badge(is_public: bool | None, scanned: Any = True) -> dict[str, Any]:
-    return {"is_public": is_public, "scanned": bool(scanned)}
+_EXPOSURE_BADGES = {
+    "unscanned": mark_safe('<span class="badge">not scanned</span>'),  # noqa: S308 - constant
+    True: mark_safe('<span class="badge bad">public</span>'),  # noqa: S308 - constant
+    None: mark_safe('<span class="badge warn">unknown</span>'),  # noqa: S308 - constant
+    False: mark_safe('<span class="badge good">not public</span>'),  # noqa: S308 - constant
+}
+
+
+@register.simple_tag
+def exposure_badge(is_public: bool | None, scanned: Any = True) -> SafeString:
+    """The exposure badge of a bucket or snapshot (a constant string per state: it is drawn on
+    every row of the bucket list, where rendering a template per row would cost more)."""
+    return _EXPOSURE_BADGES["unscanned" if not scanned else is_public]
 
 
 @register.inclusion_tag("storage/_findings_banner.html")
@@ -41,7 +52,7 @@ def high_findings_banner(tenant: Any) -> dict[str, Any]:
     if tenant is None:
         return {"findings": [], "count": 0}
     findings = Finding.objects.for_tenant(tenant).filter(
-        severity=Severity.HIGH,
+        severity_rank=SEVERITY_RANK[Severity.HIGH],
         resolved_at__isnull=True,
         bucket__gone_at__isnull=True,
     )
@@ -51,7 +62,9 @@ def high_findings_banner(tenant: Any) -> dict[str, Any]:
         .order_by("bucket__name")[:20]
     )
     return {
-        "findings": findings.select_related("bucket").order_by("-first_seen_at")[:5],
+        "findings": findings.select_related("bucket")
+        .only("detail", "bucket_id", "bucket__name")
+        .order_by("-severity_rank", "-first_seen_at")[:5],
         "count": findings.count(),
         "public_buckets": list(public),
     }

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -16,6 +16,7 @@ from storage.models import SEVERITY_RANK, Bucket, BucketSnapshot, Finding, ScanR
 from storage.remediation import FIXES
 from storage.remediation.forms import statement_value
 from storage.scan.checks import CHECK_NAMES, CHECKS, label
+from storage.views.rows import bucket_rows, finding_rows
 
 PER_PAGE = 50
 
@@ -55,15 +56,38 @@ def filter_buckets(
     return qs
 
 
+# What a findings row never shows of its bucket.
+BUCKET_PAYLOAD = ("bucket__verdict", "bucket__checks", "bucket__public_reasons")
+LIST_FIELDS = (
+    "name",
+    "region",
+    "gone_at",
+    "is_public",
+    "fail_count",
+    "error_count",
+    "worst_severity",
+    "last_scanned_at",
+    "account__name",
+)
+
+
 @tenant_required(Role.VIEWER)
 def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    accounts = AwsAccount.objects.for_tenant(tenant).order_by("name")
+    # The secret is never needed to list accounts: deferring it saves a decryption per row.
+    accounts = AwsAccount.objects.for_tenant(tenant).defer("secret_access_key").order_by("name")
     base = Bucket.objects.for_tenant(tenant)
-    buckets = filter_buckets(base.select_related("account"), request.GET, accounts)
+    # Only what a row shows: no scan JSON, no account secret.
+    rows = base.select_related("account").only(*LIST_FIELDS)
+    buckets = filter_buckets(rows, request.GET, accounts)
     page = Paginator(buckets.order_by("name", "account__name"), PER_PAGE).get_page(
         request.GET.get("page")
     )
     live = base.filter(gone_at__isnull=True)
+    totals = live.aggregate(
+        buckets=Count("pk"),
+        public=Count("pk", filter=Q(is_public=True)),
+        unknown=Count("pk", filter=Q(is_public__isnull=True)),
+    )
     active_runs = {
         run.account_id: run
         for run in ScanRun.objects.for_tenant(tenant).filter(
@@ -80,6 +104,7 @@ def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpRespo
             "tenant": tenant,
             "role": role,
             "page": page,
+            "rows": bucket_rows(page.object_list),
             "accounts": accounts,
             "account_rows": [(a, active_runs.get(a.pk)) for a in accounts],
             "regions": live.exclude(region="")
@@ -90,11 +115,7 @@ def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpRespo
             "severities": Severity.choices,
             "filters": request.GET,
             "querystring": query.urlencode(),
-            "totals": {
-                "buckets": live.count(),
-                "public": live.filter(is_public=True).count(),
-                "unknown": live.filter(is_public__isnull=True).count(),
-            },
+            "totals": totals,
             "may_scan": role_at_least(role, Role.OPERATOR),
         },
     )
@@ -203,7 +224,7 @@ def snapshot_detail(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResp
 
 @tenant_required(Role.VIEWER)
 def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    findings = Finding.objects.for_tenant(tenant).select_related("bucket__account")
+    findings = Finding.objects.for_tenant(tenant).select_related("bucket").defer(*BUCKET_PAYLOAD)
     state = request.GET.get("state", "open")
     if state == "open":
         findings = findings.filter(resolved_at__isnull=True)
@@ -215,7 +236,7 @@ def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResp
     check = request.GET.get("check", "")
     if check in CHECKS:
         findings = findings.filter(check_name=check)
-    page = Paginator(findings.order_by("resolved_at", "-first_seen_at", "pk"), PER_PAGE).get_page(
+    page = Paginator(findings.order_by("resolved_at", "-first_seen_at", "-pk"), PER_PAGE).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
@@ -226,6 +247,7 @@ def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResp
         {
             "tenant": tenant,
             "page": page,
+            "rows": finding_rows(page.object_list),
             "filters": request.GET,
             "state": state,
             "querystring": query.urlencode(),
