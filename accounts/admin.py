@@ -142,7 +142,8 @@ class InvitationAdmin(TenantScopedAdmin):
         obj.expires_at = created.invitation.expires_at
 
     def message_user(self, request: HttpRequest, message: Any, *args: Any, **kwargs: Any) -> None:
-        if request.resolver_match and request.resolver_match.url_name.endswith("_add"):
+        url_name = request.resolver_match.url_name if request.resolver_match else None
+        if url_name == "accounts_invitation_add":
             message = invited_message(request.POST.get("email", ""))
         super().message_user(request, message, *args, **kwargs)
 
