@@ -135,7 +135,8 @@ def test_enrolment_with_qr_and_key_then_admin_reachable(personas: Any, otp_on: N
     page = client.get(reverse("portal:otp_setup") + "?next=/admin/")
     body = page.content.decode()
     assert page.status_code == 200
-    assert "<svg" in body and "<?xml" not in body  # server-side SVG, inline
+    # Server-side SVG, inline, drawn as one path (namespaced "svg:rect" would not show in HTML).
+    assert "<svg" in body and "<path" in body and "svg:rect" not in body and "<?xml" not in body
     assert "cdn" not in body.lower() and "<img" not in body
     key = re.search(r'<code id="totp-key">([A-Z2-7]+)</code>', body).group(1)
     device = TOTPDevice.objects.get(user=personas.root, confirmed=False)

@@ -62,6 +62,8 @@ def test_superuser_without_device_is_made_to_enrol(
     login(page, live_server, "root", PASSWORD)
     page.wait_for_url("**/account/2fa/setup/**")
     assert page.locator("#totp-qr svg").count() == 1  # drawn server-side, inline
+    box = page.locator("#totp-qr svg").bounding_box()
+    assert box is not None and box["width"] >= 150 and box["height"] >= 150  # visible
     key_text = page.locator("#totp-key").inner_text()
     key = b32decode(key_text + "=" * (-len(key_text) % 8))
 
