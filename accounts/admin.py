@@ -6,10 +6,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts import services
+from accounts import invitations, services
 from accounts.admin_base import TenantListFilter, TenantScopedAdmin
-from accounts.forms import AwsAccountForm, MembershipForm
-from accounts.models import AwsAccount, Membership, Role, Tenant
+from accounts.forms import AwsAccountForm, InvitationAdminForm, MembershipForm
+from accounts.invitation_views import invited_message
+from accounts.models import AwsAccount, Invitation, Membership, Role, Tenant
 from accounts.verification import verify_account
 
 
@@ -58,6 +59,13 @@ class TenantAdmin(AuditedAdminMixin, TenantScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [] if request.user.is_superuser else ["slug"]
 
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        # A read-only field is not in the form, so it cannot be pre-filled: Django's change
+        # form would look it up and fail (KeyError "Key 'slug' not found in 'TenantForm'").
+        readonly = set(self.get_readonly_fields(request, obj))
+        prepopulated = super().get_prepopulated_fields(request, obj)
+        return {field: source for field, source in prepopulated.items() if field not in readonly}
+
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedAdminMixin, TenantScopedAdmin):
@@ -66,6 +74,76 @@ class MembershipAdmin(AuditedAdminMixin, TenantScopedAdmin):
     list_display = ["user", "tenant", "role", "created_at"]
     list_filter = ["role", TenantListFilter]
     search_fields = ["user__username", "tenant__slug"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Adding a person directly (by username) is for platform superusers and the CLI only;
+        # tenant admins invite by e-mail (Invitations) and the person accepts.
+        return request.user.is_superuser
+
+
+@admin.register(Invitation)
+class InvitationAdmin(TenantScopedAdmin):
+    """Invite by e-mail from the admin; the answer is the same for any address."""
+
+    form = InvitationAdminForm
+    view_role = Role.ADMIN
+    list_display = ["email", "tenant", "role", "status", "invited_by", "created_at", "expires_at"]
+    list_filter = ["role", TenantListFilter]
+    search_fields = ["email", "tenant__slug"]
+    actions = ["revoke_selected"]
+    readonly_fields = [
+        "status",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+        "revoked_at",
+        "expired_at",
+    ]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["tenant", "email", "role"]
+        return ["tenant", "email", "role", *self.readonly_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["tenant", "email", "role", *self.readonly_fields]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # an invitation is created, accepted, expired or revoked: never edited
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead: the record (and its audit trail) stays
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        self.ensure_may_save(request, obj)
+        created = invitations.create_invitation(
+            request.user,
+            tenant=obj.tenant,
+            email=obj.email,
+            role=obj.role,
+            accept_url_base=request.build_absolute_uri("/").rstrip("/"),
+        )
+        obj.pk = created.invitation.pk  # the admin's redirect and message use it
+        obj.token_hash = created.invitation.token_hash
+        obj.expires_at = created.invitation.expires_at
+
+    def message_user(self, request: HttpRequest, message: Any, *args: Any, **kwargs: Any) -> None:
+        url_name = request.resolver_match.url_name if request.resolver_match else None
+        if url_name == "accounts_invitation_add":
+            message = invited_message(request.POST.get("email", ""))
+        super().message_user(request, message, *args, **kwargs)
+
+    @admin.action(description="Revoke selected pending invitations")
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        revoked = 0
+        for invitation in queryset.select_related("tenant"):
+            if self._may(request, self.change_role, invitation):
+                revoked += invitations.revoke_invitation(request.user, invitation)
+        self.message_user(request, f"Revoked {revoked} invitation(s).")
 
 
 @admin.register(AwsAccount)

@@ -1,13 +1,16 @@
-"""Forms for AWS accounts and memberships. The secret is write-only everywhere."""
+"""Forms for AWS accounts, memberships, invitations and two-factor codes.
+
+The AWS secret is write-only everywhere."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
 
-from accounts.models import AuthMethod, AwsAccount, Membership
+from accounts.models import AuthMethod, AwsAccount, Invitation, Membership, Role
 
 
 class AwsAccountForm(forms.ModelForm):
@@ -97,3 +100,74 @@ class MembershipForm(forms.ModelForm):
             and Membership.objects.filter(tenant=tenant, user=self.instance.user).exists()
         ):
             self.add_error("username", "This user is already a member of that tenant.")
+
+
+class InvitationForm(forms.Form):
+    """Invite by e-mail. No lookup of the address: the answer never says whether it exists."""
+
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class InvitationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["tenant", "email", "role"]
+
+
+class SignUpForm(forms.Form):
+    """A new person creates their account from an invitation (the e-mail comes from it)."""
+
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_username(self) -> str:
+        from accounts.invitations import username_taken
+
+        username = self.cleaned_data["username"]
+        if username_taken(username):
+            raise forms.ValidationError(
+                "That username is taken. If it is yours, log in instead and accept there."
+            )
+        return username
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            probe = get_user_model()(username=data.get("username", ""), email=self.email)
+            try:
+                password_validation.validate_password(first, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class OTPTokenForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=16,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+    )
+
+    def clean_token(self) -> str:
+        return "".join(self.cleaned_data["token"].split())

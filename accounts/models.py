@@ -7,10 +7,11 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from fernet_fields import EncryptedTextField
 
 from accounts.roles import Role
-from accounts.scoping import TenantScopedManager
+from accounts.scoping import TenantScopedManager, TenantScopedQuerySet
 from accounts.validators import (
     validate_access_key_id,
     validate_endpoint_url,
@@ -23,6 +24,11 @@ class Tenant(models.Model):
     tenant_path = ""  # a tenant is its own tenant
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True)
+    require_2fa = models.BooleanField(
+        "require two-factor authentication",
+        default=False,
+        help_text="Tenant admins and operators must use a TOTP code to log in.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantScopedManager()
@@ -34,7 +40,7 @@ class Tenant(models.Model):
         return self.name
 
     def audit_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "slug": self.slug}
+        return {"name": self.name, "slug": self.slug, "require_2fa": self.require_2fa}
 
 
 class Membership(models.Model):
@@ -60,6 +66,67 @@ class Membership(models.Model):
 
     def audit_dict(self) -> dict[str, Any]:
         return {"user": self.user.get_username(), "tenant": self.tenant.slug, "role": self.role}
+
+
+class InvitationQuerySet(TenantScopedQuerySet["Invitation"]):
+    def pending(self) -> InvitationQuerySet:
+        """Neither accepted, revoked nor marked expired (may be past expiry, not yet swept)."""
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expired_at__isnull=True
+        )
+
+
+class Invitation(models.Model):
+    """An invitation by e-mail to join a tenant with a role; nobody joins without accepting.
+
+    Only the SHA-256 of the link's token is stored: the link itself exists only in the e-mail.
+    """
+
+    tenant_path = "tenant"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "email"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.tenant.slug} ({self.role})"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expired_at or self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+    def audit_dict(self) -> dict[str, Any]:
+        """Never the token or its hash."""
+        return {
+            "email": self.email,
+            "tenant": self.tenant.slug,
+            "role": self.role,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+        }
 
 
 class AuthMethod(models.TextChoices):

@@ -1,9 +1,10 @@
-"""Login, logout and failed-login audit events (no password, ever)."""
+"""Login, failed-login and lockout audit events (no password, ever)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -31,4 +32,26 @@ def audit_login_failed(
         target_label=username,
         actor_name=username or "anonymous",
         after={"username": username},
+    )
+
+
+@receiver(user_locked_out)
+def audit_lockout(
+    sender: Any,
+    request: HttpRequest | None = None,
+    username: str | None = None,
+    ip_address: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """django-axes locked a login out (per user and address, see AXES_LOCKOUT_PARAMETERS)."""
+    name = str(username or "")[:150]
+    audit.record(
+        None,
+        None,
+        "auth.lockout",
+        None,
+        target_type="auth.user",
+        target_label=name,
+        actor_name=name or "anonymous",
+        after={"username": name, "ip_address": ip_address},
     )

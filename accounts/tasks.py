@@ -35,3 +35,14 @@ def verify_all_aws_accounts() -> int:
         verify_aws_account.delay(account_id)
     logger.info("enqueued verification of %d AWS accounts", len(ids))
     return len(ids)
+
+
+@shared_task(name="accounts.tasks.expire_invitations")
+def expire_invitations() -> int:
+    """Mark (and audit) invitations past their expiry; idempotent, a batch per run."""
+    from accounts.invitations import expire_due_invitations
+
+    count = expire_due_invitations()
+    if count:
+        logger.info("marked %d invitations expired", count)
+    return count

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, StreamingHttpResponse
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path
 
 from accounts.admin_base import TenantListFilter, TenantScopedAdmin
@@ -28,6 +29,12 @@ CSV_COLUMNS = [
     "prev_hash",
     "hash",
 ]
+
+
+def _first_line(exc: Exception) -> str:
+    text = " ".join(str(a) for a in exc.args) if exc.args else exc.__class__.__name__
+    # Django wraps the ValidationError list: keep it short and free of markup.
+    return text.replace("[", "").replace("]", "").replace("'", "")[:200] or "bad value"
 
 
 class _Echo:
@@ -75,14 +82,23 @@ class AuditEventAdmin(TenantScopedAdmin):
         ]
         return custom + super().get_urls()
 
-    def export_csv(self, request: HttpRequest) -> StreamingHttpResponse:
+    def export_csv(self, request: HttpRequest) -> HttpResponse:
         """The filtered changelist (same filters and search as the page) as streamed CSV."""
         from django.core.exceptions import PermissionDenied
 
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        queryset = changelist.get_queryset(request).order_by("id")
+        try:
+            changelist = self.get_changelist_instance(request)
+            queryset = changelist.get_queryset(request).order_by("id")
+        except IncorrectLookupParameters as exc:
+            # The change list answers a bad filter with a redirect to ?e=1; a download cannot
+            # show a page, so it says what is wrong instead of failing with a 500.
+            return HttpResponseBadRequest(
+                f"The filter in this export link is not valid ({_first_line(exc)}). "
+                "Open the audit list, filter there, and export again.",
+                content_type="text/plain; charset=utf-8",
+            )
 
         def rows() -> Iterator[str]:
             writer = csv.writer(_Echo())

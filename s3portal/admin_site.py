@@ -1,7 +1,36 @@
 """The admin site: platform superusers, and tenant admins/operators limited to their tenants."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver
+
+
+def platform_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """403 for anybody but a platform superuser, before the view looks anything up."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_superuser:
+            raise PermissionDenied("This part of the admin is for platform administrators.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _guard(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            _guard(pattern.url_patterns)
+        else:
+            pattern.callback = platform_only(pattern.callback)
+    return patterns
 
 
 class PortalAdminSite(admin.AdminSite):
@@ -14,3 +43,26 @@ class PortalAdminSite(admin.AdminSite):
         from accounts.access import can_use_admin
 
         return can_use_admin(request.user)
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        """Every model admin that is not tenant-scoped (auth users and groups, 2FA devices,
+        login attempts, ...) answers non-superusers 403 on every URL, whatever the id: Django
+        would look the object up first and tell an existing id (403) from a missing one
+        (redirect)."""
+        from accounts.admin_base import TenantScopedAdmin
+
+        urls = super().get_urls()
+        for resolver in urls:
+            if not isinstance(resolver, URLResolver):
+                continue
+            model_admin = self._admin_for(resolver)
+            if model_admin is not None and not isinstance(model_admin, TenantScopedAdmin):
+                _guard(resolver.url_patterns)
+        return urls
+
+    def _admin_for(self, resolver: URLResolver) -> admin.ModelAdmin[Any] | None:
+        route = str(resolver.pattern)
+        for model, model_admin in self._registry.items():
+            if route == f"{model._meta.app_label}/{model._meta.model_name}/":
+                return model_admin
+        return None

@@ -215,6 +215,7 @@ FILES_RECONCILE_INTERVAL = env.int("FILES_RECONCILE_INTERVAL", default=300)
 FILES_RETRY_FAILED_INTERVAL = env.int("FILES_RETRY_FAILED_INTERVAL", default=3600)
 FILES_EXPIRY_SWEEP_INTERVAL = env.int("FILES_EXPIRY_SWEEP_INTERVAL", default=3600)
 FILES_PURGE_INTERVAL = env.int("FILES_PURGE_INTERVAL", default=3600)
+INVITATION_EXPIRY_SWEEP_INTERVAL = env.int("INVITATION_EXPIRY_SWEEP_INTERVAL", default=3600)
 
 
 def _every(task: str, seconds: int) -> dict[str, object]:
@@ -231,6 +232,9 @@ CELERY_BEAT_SCHEDULE = {
     "files-retry-failed-backups": _every("files.retry_failed_backups", FILES_RETRY_FAILED_INTERVAL),
     "files-expiry-sweep": _every("files.expire_files", FILES_EXPIRY_SWEEP_INTERVAL),
     "files-purge-deleted-backups": _every("files.purge_deleted_backups", FILES_PURGE_INTERVAL),
+    "expire-invitations": _every(
+        "accounts.tasks.expire_invitations", INVITATION_EXPIRY_SWEEP_INTERVAL
+    ),
 }
 
 
@@ -274,6 +278,49 @@ SCAN_OBJECT_ACL_PREVIEW_LIMIT = env.int("SCAN_OBJECT_ACL_PREVIEW_LIMIT", default
 # Prefix for links in alert mails, e.g. https://portal.example.com (empty: paths only).
 SCAN_ALERT_BASE_URL = env.str("SCAN_ALERT_BASE_URL", default="")
 
+# --- Login protection: invitations, lockout (django-axes), two-factor (django-otp) ---
+INSTALLED_APPS += [
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
+# OTP after authentication (it marks request.user verified or not), then the portal's 2FA gate;
+# axes last, as its documentation asks.
+_AUTH_MW = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE[_AUTH_MW + 1 : _AUTH_MW + 1] = [
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.twofactor.TwoFactorMiddleware",
+]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out users before the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+# An invitation link is valid this many days; single use; only its hash is stored.
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+# Lock a login out after AXES_FAILURE_LIMIT failures for AXES_COOLOFF_MINUTES. Parameters are a
+# comma list; "a+b" locks the combination (default: per user AND address, so nobody can lock
+# another person out from their own address).
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [
+    part.split("+") if "+" in part else part
+    for part in env.list("AXES_LOCKOUT_PARAMETERS", default=["username+ip_address"])
+]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "s3portal.middleware.client_ip"  # REMOTE_ADDR, like the audit trail
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit trail already
+AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)  # failures and lockouts are audited
+# Two-factor: required of platform superusers (on by default outside DEBUG); per tenant for its
+# admins and operators with Tenant.require_2fa.
+OTP_REQUIRED_FOR_SUPERUSERS = env.bool("OTP_REQUIRED_FOR_SUPERUSERS", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="s3portal")
+OTP_RECOVERY_CODES = 10
+
 # --- Logging: request ids in every line; secrets never logged (nothing here logs bodies) ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
@@ -291,5 +338,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # its INFO lines duplicate the audit trail
+    },
 }

@@ -55,6 +55,8 @@ def main() -> None:
         "FERNET_KEYS": demo["FERNET_KEYS"],
         "AWS_EC2_METADATA_DISABLED": "true",
         "PYTHONUNBUFFERED": "1",
+        # The demo's root logs in with its password only; production requires a TOTP code.
+        "OTP_REQUIRED_FOR_SUPERUSERS": os.environ.get("OTP_REQUIRED_FOR_SUPERUSERS", "false"),
     }
     procs: list[subprocess.Popen[bytes]] = []
 
@@ -98,6 +100,8 @@ def main() -> None:
             "    demo-operator   operator\n"
             "    demo-member     member\n"
             "    demo-viewer     viewer\n"
+            "  Two-factor login is not required in the demo (OTP_REQUIRED_FOR_SUPERUSERS=false);\n"
+            "  invitation and password-reset mails are printed on this console.\n"
             "  Ctrl-C stops web, worker, beat and the emulator.\n",
             flush=True,
         )
