@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 import audit
 from accounts.admin_base import TenantScopedAdmin
-from accounts.models import AwsAccount, Membership
+from accounts.models import AwsAccount, Invitation, Membership
 from storage.files.models import FileSpace, StoredFile
 from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
 
@@ -52,6 +54,21 @@ def _pk(name: str) -> Kwargs:
 
 URL_RULES: dict[str, Rule] = {
     "login": Rule(public=True),
+    "password_reset": Rule(public=True),
+    "password_reset_done": Rule(public=True),
+    "password_reset_confirm": Rule(public=True),
+    "password_reset_complete": Rule(public=True),
+    "portal:invitation_accept": Rule(public=True),  # the token is the proof; tested on its own
+    "portal:members": Rule(weaker=("oscar", "bob", "vera")),
+    "portal:invitation_revoke": Rule(
+        method="post", kwargs=_pk("invitation"), weaker=("oscar", "bob", "vera")
+    ),
+    # a user's own security settings: nothing of a tenant in them
+    "portal:account_security": Rule(),
+    "portal:otp_verify": Rule(),
+    "portal:otp_setup": Rule(),
+    "portal:otp_recovery_codes": Rule(method="post"),
+    "portal:otp_remove": Rule(method="post"),
     "logout": Rule(public=True, method="post"),
     "healthz": Rule(public=True),
     "portal:dashboard": Rule(),
@@ -85,7 +102,15 @@ URL_RULES: dict[str, Rule] = {
 }
 
 # Admin models that are not tenant-owned: platform superusers only.
-PLATFORM_ONLY_ADMIN = {"auth.user", "auth.group"}
+PLATFORM_ONLY_ADMIN = {
+    "auth.user",
+    "auth.group",
+    "axes.accessattempt",
+    "axes.accessfailurelog",
+    "axes.accesslog",
+    "otp_static.staticdevice",
+    "otp_totp.totpdevice",
+}
 
 
 def _walk(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, str]]:
@@ -129,6 +154,12 @@ def world(personas: Any) -> World:
             sha256="0" * 64,
         )
         event = audit.record(owner, tenant, f"test.{suffix}", account)
+        invitation = Invitation.objects.create(
+            tenant=tenant,
+            email=f"new-{suffix}@example.com",
+            token_hash=suffix * 64,
+            expires_at=timezone.now() + timedelta(days=1),
+        )
         return {
             "tenant": tenant,
             "membership": Membership.objects.filter(tenant=tenant).first(),
@@ -140,6 +171,7 @@ def world(personas: Any) -> World:
             "space": space,
             "file": stored,
             "event": event,
+            "invitation": invitation,
         }
 
     return {
@@ -262,3 +294,18 @@ def test_admin_is_closed_to_members_and_viewers(
         reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     )
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("label", sorted(PLATFORM_ONLY_ADMIN))
+@pytest.mark.parametrize("persona", ["alice", "oscar"])
+def test_platform_admin_models_refuse_tenant_people(
+    personas: Any, label: str, persona: str
+) -> None:
+    app_label, model_name = label.split(".")
+    client = personas.client_for(persona)
+    for url in (
+        reverse(f"admin:{app_label}_{model_name}_changelist"),
+        reverse(f"admin:{app_label}_{model_name}_change", args=[1]),
+        reverse(f"admin:{app_label}_{model_name}_change", args=[999999]),
+    ):
+        assert client.get(url).status_code == 403, url
