@@ -274,6 +274,11 @@ SCAN_OBJECT_ACL_PREVIEW_LIMIT = env.int("SCAN_OBJECT_ACL_PREVIEW_LIMIT", default
 # Prefix for links in alert mails, e.g. https://portal.example.com (empty: paths only).
 SCAN_ALERT_BASE_URL = env.str("SCAN_ALERT_BASE_URL", default="")
 
+# --- Lifecycle rules (lifecycle/) ---
+# IDs of rules the portal writes start with this, so they stay recognisable as the portal's
+# even without its database; every other rule in a bucket is foreign and kept as it is.
+LIFECYCLE_RULE_ID_PREFIX = env.str("LIFECYCLE_RULE_ID_PREFIX", default="s3portal-")
+
 # --- Logging: request ids in every line; secrets never logged (nothing here logs bodies) ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
