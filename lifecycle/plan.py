@@ -71,7 +71,9 @@ def read_current(ctx: FixContext) -> Current:
         Bucket=ctx.bucket_name,
     )
     if not fetched.ok:
-        raise FixError(f"{fetched.error} Nothing was changed.")
+        error = FixError(f"{fetched.error} Nothing was changed.")
+        error.transient = fetched.transient  # type: ignore[attr-defined]
+        raise error
     try:
         config = normalise_configuration(None if fetched.not_configured else fetched.value)
     except ValueError as exc:
