@@ -96,7 +96,7 @@ class LifecycleVersion(models.Model):
         ROLLBACK = "rollback", "Rollback"
         TEMPLATE = "template", "Template applied"
         ADOPTED = "adopted", "Adopted"
-        OBSERVED = "observed", "Observed (changed outside the portal)"
+        OBSERVED = "observed", "Observed in the bucket"
 
     bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="lifecycle_versions")
     number = models.PositiveIntegerField()
