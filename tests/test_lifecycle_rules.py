@@ -279,3 +279,55 @@ def test_zero_day_transition_to_glacier_classes_is_valid() -> None:
 
     rule = ok_rule(Expiration=None, Transitions=[{"Days": 0, "StorageClass": "GLACIER"}])
     assert validate_rule(rule) == []
+
+
+# --- conflict analysis (S3 UG lifecycle-conflicts) --------------------------------------
+
+
+def _r(rid: str, flt: dict[str, Any], **actions: Any) -> dict[str, Any]:
+    return {"ID": rid, "Filter": flt, "Status": "Enabled", **actions}
+
+
+def test_shorter_expiration_wins() -> None:
+    from lifecycle.conflicts import analyse
+
+    found = analyse(
+        [
+            _r("a", {"Prefix": "logs/"}, Expiration={"Days": 7}),
+            _r("b", {"Tag": {"Key": "t", "Value": "1"}}, Expiration={"Days": 30}),
+        ]
+    )
+    assert [c.text for c in found] == [
+        "Where a and b overlap, the shorter expiration wins: objects expire after 7 days (a), "
+        "not 30 (b)."
+    ]
+
+
+def test_cheaper_class_wins() -> None:
+    from lifecycle.conflicts import analyse
+
+    found = analyse(
+        [
+            _r("ia", {}, Transitions=[{"Days": 60, "StorageClass": "STANDARD_IA"}]),
+            _r("gl", {"Prefix": "x/"}, Transitions=[{"Days": 60, "StorageClass": "GLACIER"}]),
+        ]
+    )
+    assert "the cheaper one wins (Glacier Flexible Retrieval)" in found[0].text
+
+
+def test_disjoint_filters_do_not_conflict() -> None:
+    from lifecycle.conflicts import analyse
+
+    rules = [
+        _r("a", {"Prefix": "logs/"}, Expiration={"Days": 7}),
+        _r("b", {"Prefix": "data/"}, Expiration={"Days": 30}),
+        _r("c", {"Tag": {"Key": "t", "Value": "1"}}, Expiration={"Days": 1}),
+        _r("d", {"Tag": {"Key": "t", "Value": "2"}}, Expiration={"Days": 2}),
+        _r("e", {"ObjectSizeLessThan": 100}, Expiration={"Days": 3}),
+        _r("f", {"ObjectSizeGreaterThan": 1000}, Expiration={"Days": 4}),
+        {"ID": "off", "Filter": {}, "Status": "Disabled", "Expiration": {"Days": 9}},
+    ]
+    pairs = {c.rules for c in analyse(rules)}
+    for pair in [("a", "b"), ("c", "d"), ("e", "f")]:
+        assert pair not in pairs
+    assert not any("off" in p for p in pairs)
