@@ -217,6 +217,13 @@ class LifecycleFix(Fix):
             },
         )
 
+    def apply(self, ctx: FixContext, plan: FixPlan) -> int:
+        """Re-read right before the write: refuse (nothing sent) if the configuration is no
+        longer the one the plan was made from."""
+        if read_current(ctx).fingerprint != plan.fingerprint:
+            raise FixConflict(self.conflict_message(plan))
+        return super().apply(ctx, plan)
+
     def audit_action(self, plan: FixPlan) -> str:
         return f"lifecycle.{plan.extra.get('reason', 'apply')}"
 

@@ -310,3 +310,31 @@ def test_history_and_rollback(lc_bucket: Any, s3: Any, personas: Any) -> None:
     run_rules(lc_bucket, rules, reason="rollback", exact_rules=exact, dry_run=False)
     got = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
     assert [r["Expiration"] for r in got] == [{"Days": 30}, {"Days": 7}]
+
+
+def test_reread_right_before_the_put(
+    lc_bucket: Any, s3: Any, s3_calls: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even without a dry run (CLI, tasks), a change between the plan's read and the Put is
+    caught by the re-read just before the Put: nothing is written."""
+    from lifecycle import plan as plan_module
+    from lifecycle.plan import FixConflict, run_rules
+
+    real = plan_module.read_current
+    reads: list[int] = []
+
+    def read_then_someone_writes(ctx: Any) -> Any:
+        reads.append(1)
+        current = real(ctx)
+        if len(reads) == 1:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=BUCKET, LifecycleConfiguration={"Rules": [FOREIGN_SMALL]}
+            )
+        return current
+
+    monkeypatch.setattr(plan_module, "read_current", read_then_someone_writes)
+    with pytest.raises(FixConflict):
+        run_rules(lc_bucket, [portal_rule()], dry_run=False)
+    assert len(reads) == 2
+    assert s3_calls.writes == []
+    assert s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"] == [FOREIGN_SMALL]
