@@ -320,6 +320,10 @@ AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)  # failures and lockouts 
 OTP_REQUIRED_FOR_SUPERUSERS = env.bool("OTP_REQUIRED_FOR_SUPERUSERS", default=not DEBUG)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="s3portal")
 OTP_RECOVERY_CODES = 10
+# --- Lifecycle rules (lifecycle/) ---
+# IDs of rules the portal writes start with this, so they stay recognisable as the portal's
+# even without its database; every other rule in a bucket is foreign and kept as it is.
+LIFECYCLE_RULE_ID_PREFIX = env.str("LIFECYCLE_RULE_ID_PREFIX", default="s3portal-")
 
 # --- Logging: request ids in every line; secrets never logged (nothing here logs bodies) ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

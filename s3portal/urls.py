@@ -36,5 +36,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("files/", include("storage.files.urls")),
     path("buckets/", include("storage.urls")),
+    path("", include("lifecycle.urls")),  # /buckets/<id>/lifecycle/..., /lifecycle/templates/...
     path("", include("accounts.urls")),
 ]

@@ -43,7 +43,11 @@ FIXES: dict[str, Fix] = {
 }
 
 
-def get_fix(name: str) -> Fix:
+def get_fix(name: str | Fix) -> Fix:
+    """The fix registered as `name`; a Fix instance (an app's own fix, e.g. lifecycle's,
+    which storage must not import) is used as it is."""
+    if isinstance(name, Fix):
+        return name
     fix = FIXES.get(name.replace("-", "_"))
     if fix is None:
         raise FixError(f"Unknown fix {name!r}; choose one of: {', '.join(FIXES)}.")
@@ -61,7 +65,7 @@ class FixOutcome:
 
 
 def plan_fix(
-    bucket: Any, action: str, params: dict[str, Any], *, limit: int | None = None
+    bucket: Any, action: str | Fix, params: dict[str, Any], *, limit: int | None = None
 ) -> FixPlan:
     fix = get_fix(action)
     return fix.plan(FixContext.for_bucket(bucket), fix.clean_params(params), limit=limit)
@@ -69,7 +73,7 @@ def plan_fix(
 
 def run_fix(
     bucket: Any,
-    action: str,
+    action: str | Fix,
     params: dict[str, Any],
     *,
     actor: Any = None,
@@ -130,22 +134,20 @@ def run_fix(
     if dry_run or plan.noop:
         return FixOutcome(plan)
     if expected_digest and expected_digest != plan.digest():
-        raise FixConflict(
-            "The bucket changed since the dry run you reviewed; review the new dry run and "
-            "apply again."
-        )
+        raise FixConflict(fix.conflict_message(plan))
     changed = fix.apply(ctx, plan)
     before, after = fix.audit_documents(plan)
     with transaction.atomic():
         event = audit.record(
             actor,
             tenant,
-            f"storage.fix.{fix.name}",
+            fix.audit_action(plan),
             bucket,
             before=before,
             after=after,
             actor_name=actor_name,
         )
+        fix.after_apply(ctx, plan, actor=actor, event=event)
     run = rescan_bucket(bucket, actor=actor) if rescan else None
     return FixOutcome(plan, applied=True, changed=changed, rescan=run, audit_event=event)
 

@@ -29,6 +29,9 @@ WRITE_PERMISSIONS: dict[str, str] = {
     "PutBucketPolicy": "s3:PutBucketPolicy",
     "DeleteBucketPolicy": "s3:DeleteBucketPolicy",
     "PutObjectAcl": "s3:PutObjectAcl",
+    "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    # AWS documents DeleteBucketLifecycle as needing s3:PutLifecycleConfiguration.
+    "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
 }
 
 
@@ -77,6 +80,11 @@ class FixPlan:
     # For plans over many objects: how many requests in all, and whether `requests` is a sample.
     request_count: int | None = None
     truncated: bool = False
+    # Fingerprint of the configuration read when planning (the "expected configuration"):
+    # an apply re-reads and refuses when it differs. Empty for fixes that do not set it.
+    fingerprint: str = ""
+    # Fix-specific detail for pages and reports (e.g. which lifecycle rules change).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_requests(self) -> int:
@@ -85,7 +93,8 @@ class FixPlan:
     def digest(self) -> str:
         """Fingerprint of the state the plan was made from (to detect changes before apply)."""
         payload = json.dumps(
-            {"before": self.before, "requests": [r.to_dict() for r in self.requests]},
+            {"before": self.before, "requests": [r.to_dict() for r in self.requests]}
+            | ({"fingerprint": self.fingerprint} if self.fingerprint else {}),
             sort_keys=True,
             default=str,
         )
@@ -104,7 +113,7 @@ class FixPlan:
             "after": self.after,
             "notes": list(self.notes),
             "digest": self.digest(),
-        }
+        } | ({"fingerprint": self.fingerprint, **self.extra} if self.fingerprint else {})
 
 
 @dataclass
@@ -182,6 +191,19 @@ class Fix:
         for request in plan.requests:
             ctx.send(request)
         return len(plan.requests)
+
+    def audit_action(self, plan: FixPlan) -> str:
+        """The audit event's dotted action name."""
+        return f"storage.fix.{self.name}"
+
+    def conflict_message(self, plan: FixPlan) -> str:
+        return (
+            "The bucket changed since the dry run you reviewed; review the new dry run and "
+            "apply again."
+        )
+
+    def after_apply(self, ctx: FixContext, plan: FixPlan, *, actor: Any, event: Any) -> None:
+        """Record the applied plan in the fix's own tables (same transaction as the audit)."""
 
     def audit_documents(self, plan: FixPlan) -> tuple[dict[str, Any], dict[str, Any]]:
         before = {"bucket": plan.bucket, "document": plan.before}

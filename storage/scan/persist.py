@@ -6,6 +6,7 @@ stays flat however many buckets the account has.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +21,9 @@ from storage.scan.collect import Fetched
 from storage.scan.fanout import BucketResult
 from storage.scan.findings import SyncOutcome, resolve_all, sync_findings
 from storage.scan.findings import save as save_findings
+from storage.signals import bucket_scanned
+
+logger = logging.getLogger(__name__)
 
 FLUSH_EVERY = 25  # buckets per database transaction
 FLUSH_SECONDS = 1.0  # ...or this often, so progress stays live
@@ -137,11 +141,34 @@ class Persister:
                 resolve_all(vanished, now, "the bucket no longer exists")
                 self.counts["gone"] += len(vanished)
             self._save_progress(now)
+        self._announce(emitted, vanished)
         if self.emit is not None:
             for result, bucket, findings in emitted:
                 if bucket.pk in vanished:
                     findings = []
                 self.emit(result, bucket, findings)
+
+    def _announce(
+        self, emitted: list[tuple[BucketResult, Bucket, list[Finding]]], vanished: list[int]
+    ) -> None:
+        """Tell listeners (lifecycle drift) what the scan read about each saved bucket."""
+        for result, bucket, _ in emitted:
+            if bucket.pk in vanished:
+                continue
+            answers = bucket_scanned.send_robust(
+                sender=Bucket,
+                bucket=bucket,
+                lifecycle=result.facts.calls.get("lifecycle"),
+                run=self.run if self.run.pk else None,
+            )
+            for receiver, answer in answers:
+                if isinstance(answer, Exception):
+                    logger.error(
+                        "bucket_scanned receiver %r failed for bucket %s",
+                        receiver,
+                        bucket.pk,
+                        exc_info=answer,
+                    )
 
     def _apply(self, bucket: Bucket, result: BucketResult, now: datetime) -> None:
         checks = _check_dicts(result)
