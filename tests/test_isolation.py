@@ -23,6 +23,12 @@ from django.utils import timezone
 import audit
 from accounts.admin_base import TenantScopedAdmin
 from accounts.models import AwsAccount, Invitation, Membership
+from lifecycle.models import (
+    LifecycleRule,
+    LifecycleTemplate,
+    LifecycleVersion,
+    TemplateApplication,
+)
 from storage.files.models import FileSpace, StoredFile
 from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
 
@@ -50,6 +56,14 @@ class Rule:
 
 def _pk(name: str) -> Kwargs:
     return lambda objs: {"pk": objs[name].pk}
+
+
+def _rule(objs: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": objs["bucket"].pk, "rule_pk": objs["lifecycle_rule"].pk}
+
+
+def _version(objs: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": objs["bucket"].pk, "number": objs["lifecycle_version"].number}
 
 
 URL_RULES: dict[str, Rule] = {
@@ -94,6 +108,20 @@ URL_RULES: dict[str, Rule] = {
     "storage:scan_detail": Rule(kwargs=_pk("run")),
     "storage:scan_status": Rule(kwargs=_pk("run")),
     "storage:public_buckets": Rule(superuser_only=True),
+    "lifecycle:rules": Rule(kwargs=_pk("bucket")),
+    "lifecycle:rule_new": Rule(kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "lifecycle:rule_edit": Rule(kwargs=_rule, weaker=("bob", "vera")),
+    "lifecycle:rule_delete": Rule(kwargs=_rule, weaker=("bob", "vera")),
+    "lifecycle:apply": Rule(kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "lifecycle:adopt": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "lifecycle:accept_drift": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "lifecycle:version": Rule(kwargs=_version),
+    "lifecycle:rollback": Rule(kwargs=_version, weaker=("bob", "vera")),
+    "lifecycle:template_list": Rule(),
+    "lifecycle:template_new": Rule(weaker=("bob", "vera")),
+    "lifecycle:template_edit": Rule(kwargs=_pk("template"), weaker=("bob", "vera")),
+    "lifecycle:template_apply": Rule(kwargs=_pk("template"), weaker=("bob", "vera")),
+    "lifecycle:template_batch": Rule(kwargs=lambda o: {"batch": o["application"].batch}),
     "files:list": Rule(),
     "files:upload": Rule(method="post", weaker=("vera",)),
     "files:download": Rule(kwargs=_pk("file"), weaker=("vera",)),
@@ -160,7 +188,19 @@ def world(personas: Any) -> World:
             token_hash=suffix * 64,
             expires_at=timezone.now() + timedelta(days=1),
         )
+        template = LifecycleTemplate.objects.create(tenant=tenant, name=f"tpl-{suffix}")
+        lifecycle = {
+            "lifecycle_rule": LifecycleRule.objects.create(bucket=bucket, rule_id="s3portal-x"),
+            "lifecycle_version": LifecycleVersion.objects.create(
+                bucket=bucket, number=1, fingerprint="f", reason="apply"
+            ),
+            "template": template,
+            "application": TemplateApplication.objects.create(
+                template=template, bucket=bucket, batch=f"batch-{suffix}"
+            ),
+        }
         return {
+            **lifecycle,
             "tenant": tenant,
             "membership": Membership.objects.filter(tenant=tenant).first(),
             "account": account,
