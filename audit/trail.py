@@ -9,8 +9,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.chain import GENESIS, event_digest, normalise_json
+from audit.context import current_request
 from audit.models import AuditEvent
-from s3portal.middleware import current_request
 
 logger = logging.getLogger(__name__)
 
