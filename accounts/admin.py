@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+import accounts.admin_audit  # noqa: F401  (registers the AuditEvent admin)
 from accounts import services
 from accounts.admin_base import TenantListFilter, TenantScopedAdmin
 from accounts.forms import AwsAccountForm, MembershipForm
