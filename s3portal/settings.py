@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "s3portal.apps.S3PortalConfig",  # the project's own commands (seed_demo)
     "audit",
     "accounts",
     "storage",
