@@ -26,8 +26,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
-from accounts.access import current_tenant, get_for_user, role_at_least, user_role
+from accounts.access import current_tenant, get_for_user, user_role
 from accounts.models import Role, Tenant
+from accounts.policy import FilesPolicy
 
 from .models import FileSpace, StoredFile
 from .services import FilesError, file_space_for
@@ -52,7 +53,11 @@ def error_response(request: HttpRequest, message: str, status: int) -> HttpRespo
 
 @dataclass(frozen=True)
 class FilesContext:
-    """The user's standing in the tenant whose files a page shows."""
+    """The user's standing in the tenant whose files a page shows.
+
+    What the role allows is accounts.policy.FilesPolicy; this only binds it to a user, a tenant
+    and its file space.
+    """
 
     user: Any
     tenant: Tenant
@@ -60,29 +65,31 @@ class FilesContext:
     space: FileSpace | None
 
     @property
+    def policy(self) -> FilesPolicy:
+        viewers_may_download = self.space is not None and self.space.viewers_may_download
+        return FilesPolicy(self.role, viewers_may_download=viewers_may_download)
+
+    @property
     def is_admin(self) -> bool:
-        return role_at_least(self.role, Role.ADMIN)
+        return self.policy.is_admin
 
     @property
     def sees_all(self) -> bool:
-        """Admins manage, viewers read, every file of the tenant; others their own only."""
-        return self.is_admin or self.role == Role.VIEWER
+        return self.policy.sees_all
 
     @property
     def may_upload(self) -> bool:
-        return role_at_least(self.role, Role.MEMBER)
+        return self.policy.may_upload
 
     @property
     def may_download(self) -> bool:
-        if self.role == Role.VIEWER:
-            return self.space is not None and self.space.viewers_may_download
-        return True
+        return self.policy.may_download
 
     def may_change(self, stored: StoredFile) -> bool:
-        return self.is_admin or (self.may_upload and stored.owner_id == self.user.pk)
+        return self.policy.may_change(owns_it=stored.owner_id == self.user.pk)
 
     def visible_files(self) -> Any:
-        files = StoredFile.objects.active().filter(tenant=self.tenant)
+        files = StoredFile.objects.active().for_tenant(self.tenant)
         if not self.sees_all:
             files = files.filter(owner=self.user)
         return files
@@ -156,7 +163,8 @@ def get_file(request: HttpRequest, pk: int, *, action: str) -> tuple[StoredFile,
     role = user_role(request.user, stored.tenant)
     assert role is not None  # get_for_user checked membership
     ctx = FilesContext(request.user, stored.tenant, role, file_space_for(stored.tenant_id))
-    if stored.deleted_at is not None or (not ctx.sees_all and stored.owner_id != request.user.pk):
+    owns_it = stored.owner_id == request.user.pk
+    if stored.deleted_at is not None or not ctx.policy.may_see(owns_it=owns_it):
         raise Http404(NOT_FOUND)
     if action == "download" and not ctx.may_download:
         raise PermissionDenied(
