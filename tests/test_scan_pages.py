@@ -86,6 +86,18 @@ def test_anonymous_and_tenantless(client: Any, personas: Any, world: Any) -> Non
     assert personas.client_for("stranger").get(reverse("storage:bucket_list")).status_code == 403
 
 
+def test_bucket_and_snapshot_pages_redirect_anonymous_to_login(client: Any, world: Any) -> None:
+    bucket = world["a_public"]
+    snapshot = BucketSnapshot.objects.filter(bucket=bucket).first()
+    for url in (
+        reverse("storage:bucket_detail", args=[bucket.pk]),
+        reverse("storage:snapshot_detail", args=[bucket.pk, snapshot.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
 # --- bucket detail --------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -144,6 +145,7 @@ def _diff(current: BucketSnapshot, previous: BucketSnapshot | None) -> list[dict
     return changes
 
 
+@login_required
 def bucket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bucket = get_for_user(request, Bucket, pk)
     role = user_role(request.user, bucket.account.tenant_id)
@@ -179,6 +181,7 @@ def bucket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@login_required
 def snapshot_detail(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResponse:
     bucket = get_for_user(request, Bucket, pk)
     snapshot = bucket.snapshots.filter(pk=snapshot_pk).first()
