@@ -132,3 +132,54 @@ def test_relative_and_function_level_imports_are_seen() -> None:
     assert _imports_in("from .models import X\n", "storage.files", is_package=True) == [
         (1, "storage.files.models.X")
     ]
+
+
+def _module_graph(prefix: str) -> dict[str, set[str]]:
+    """module -> project modules it imports (any import, function-level ones included)."""
+    paths = {_module_name(p): p for p in _project_files()}
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        if not module.startswith(prefix) or ".migrations." in module:
+            continue
+        targets = set()
+        for _, imported in _imports(path):
+            # "from . import s3" names storage.files.s3; "from .models import X" names a member
+            name = imported if imported in paths else imported.rpartition(".")[0]
+            if name in paths and name != module and name.startswith(prefix):
+                targets.add(name)
+        graph[module] = targets
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                found.append(stack[stack.index(nxt) :] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return found
+
+
+def test_files_modules_import_each_other_without_cycles() -> None:
+    graph = _module_graph("storage.files.")
+    assert {"storage.files.services", "storage.files.jobs", "storage.files.tasks"} <= set(graph)
+    assert "storage.files.jobs" in graph["storage.files.tasks"]
+    assert _cycles(graph) == []
+
+
+def test_cycle_finder() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []

@@ -30,8 +30,8 @@ from accounts.access import current_tenant, get_for_user, user_role
 from accounts.models import Role, Tenant
 from accounts.policy import FilesPolicy
 
-from .models import FileSpace, StoredFile
-from .services import FilesError, file_space_for
+from .errors import FilesError
+from .models import FileSpace, StoredFile, file_space_for
 
 logger = logging.getLogger(__name__)
 

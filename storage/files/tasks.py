@@ -14,7 +14,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from . import backup_jobs, services
+from . import jobs
 
 logger = logging.getLogger(__name__)
 
@@ -37,17 +37,17 @@ def backup_file(self: Any, file_id: int) -> dict[str, Any]:
     retries = int(self.request.retries or 0)
     may_retry = retries < settings.FILES_BACKUP_TASK_RETRIES
     try:
-        return backup_jobs.perform_backup(file_id, may_retry=may_retry)
-    except backup_jobs.TransientBackupError as exc:
+        return jobs.perform_backup(file_id, may_retry=may_retry)
+    except jobs.TransientBackupError as exc:
         raise self.retry(exc=exc, countdown=backoff_seconds(retries)) from exc
 
 
 @shared_task(name="files.reconcile_backups")
 def reconcile_backups() -> int:
     """Re-enqueue every backup left pending too long (lost message, broker or worker outage)."""
-    ids = backup_jobs.backups_to_reconcile()
+    ids = jobs.backups_to_reconcile()
     for file_id in ids:
-        services.enqueue_backup(file_id)
+        enqueue_backup(file_id)
     if ids:
         logger.info("re-enqueued %d pending backups", len(ids))
     return len(ids)
@@ -57,9 +57,9 @@ def reconcile_backups() -> int:
 def retry_failed_backups() -> int:
     """Retry failed backups on a slower schedule, until FILES_BACKUP_MAX_ATTEMPTS."""
     interval = int(getattr(settings, "FILES_RETRY_FAILED_INTERVAL", 3600))
-    ids = backup_jobs.failed_backups_to_retry(retry_after=max(interval - 60, 0))
+    ids = jobs.failed_backups_to_retry(retry_after=max(interval - 60, 0))
     for file_id in ids:
-        services.enqueue_backup(file_id)
+        enqueue_backup(file_id)
     if ids:
         logger.info("re-enqueued %d failed backups", len(ids))
     return len(ids)
@@ -68,10 +68,25 @@ def retry_failed_backups() -> int:
 @shared_task(name="files.expire_files")
 def expire_files() -> dict[str, int]:
     """Delete files whose expiry date has come (primary and backup), each audited."""
-    return services.expire_due_files()
+    return jobs.expire_due_files()
 
 
 @shared_task(name="files.purge_deleted_backups")
 def purge_deleted_backups() -> dict[str, int]:
     """Delete the backups of deleted files once the tenant's retention period is over."""
-    return services.purge_due_backups()
+    return jobs.purge_due_backups()
+
+
+def enqueue_backup(file_id: int) -> bool:
+    """Send the backup task; a broker outage is logged, and the reconcile task catches up."""
+    try:
+        backup_file.delay(file_id)
+    except Exception:
+        logger.warning(
+            "could not enqueue the backup of file %s (broker unreachable?); "
+            "the periodic reconcile will enqueue it again",
+            file_id,
+            exc_info=True,
+        )
+        return False
+    return True
