@@ -13,14 +13,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path
 
-from accounts.admin_base import TenantListFilter, TenantScopedAdmin
+from accounts.admin_base import TenantListFilter
+from accounts.admin_readonly import ReadOnlyScopedAdmin
 from accounts.models import Role
 from audit.export import csv_rows
 from audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(TenantScopedAdmin):
+class AuditEventAdmin(ReadOnlyScopedAdmin):  # read-only for everybody
     view_role = Role.ADMIN
     list_display = ["created_at", "tenant_slug", "actor_name", "action", "target_label"]
     list_filter = [
@@ -32,16 +33,6 @@ class AuditEventAdmin(TenantScopedAdmin):
     search_fields = ["actor_name", "action", "target_label", "request_id"]
     date_hierarchy = "created_at"
     change_list_template = "admin/audit/auditevent/change_list.html"
-
-    # Read-only for everybody, superusers included.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[Any]:
         custom = [

@@ -15,28 +15,14 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from accounts.access import role_at_least, tenants_for, user_role
-from accounts.admin_base import TenantListFilter, TenantScopedAdmin
+from accounts.admin_base import TenantListFilter
+from accounts.admin_readonly import ReadOnlyScopedAdmin
 from accounts.models import Role
 from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
 from storage.remediation import FIXES, FixError, plan_fix
 from storage.remediation.apply import Applied, apply_fix
 from storage.remediation.forms import default_data, form_class, needs_input
 from storage.scan.checks import CHECK_NAMES, label
-
-
-class ReadOnlyScopedAdmin(TenantScopedAdmin):
-    """Scan results are written by scans only: viewable, never edited or deleted here."""
-
-    view_role = Role.OPERATOR
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ExposureFilter(admin.SimpleListFilter):
