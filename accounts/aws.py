@@ -19,6 +19,8 @@ from botocore.session import get_session
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.models import AuthMethod
+
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
@@ -93,8 +95,6 @@ def _cache_key(account: AwsAccount) -> tuple[int, str]:
 
 
 def _build_session(account: AwsAccount) -> boto3.Session:
-    from accounts.models import AuthMethod
-
     if account.auth_method == AuthMethod.ASSUME_ROLE:
         return _assume_role_session(account)
     return _source_session(account)

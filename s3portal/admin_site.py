@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.access import can_use_admin
+
 
 class PortalAdminSite(admin.AdminSite):
     site_header = "s3portal administration"
@@ -11,6 +13,4 @@ class PortalAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         # Tenant admins and operators use the admin without is_staff; members and viewers never.
-        from accounts.access import can_use_admin
-
         return can_use_admin(request.user)

@@ -48,10 +48,7 @@ class FileSpaceAdmin(TenantScopedAdmin):
         services.save_file_space(request.user, obj)
 
     def delete_model(self, request: HttpRequest, obj: FileSpace) -> None:
-        import audit
-
-        audit.record(request.user, obj.tenant, "files.space.delete", obj, before=obj.audit_dict())
-        super().delete_model(request, obj)
+        services.delete_file_space(request.user, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[FileSpace]) -> None:
         for space in queryset:

@@ -125,6 +125,13 @@ def save_file_space(actor: Any, space: FileSpace) -> FileSpace:
     return space
 
 
+@transaction.atomic
+def delete_file_space(actor: Any, space: FileSpace) -> None:
+    """Delete a file space (its files' rows stay: they name their own buckets); audited."""
+    audit.record(actor, space.tenant, "files.space.delete", space, before=space.audit_dict())
+    space.delete()
+
+
 # --------------------------------------------------------------------------- uploads
 
 

@@ -28,6 +28,7 @@ from storage.remediation.settings_fixes import (
     DefaultEncryption,
     EnableVersioning,
 )
+from storage.scan.runner import rescan_bucket
 
 FIXES: dict[str, Fix] = {
     fix.name: fix
@@ -84,8 +85,6 @@ def run_fix(
     `expected_digest` (from the dry run the user saw) makes the apply refuse when the bucket
     changed in between. Raises :class:`FixError` with a message a person can act on.
     """
-    from storage.scan.runner import rescan_bucket
-
     fix = get_fix(action)
     params = fix.clean_params(params)
     ctx = FixContext.for_bucket(bucket)
