@@ -208,6 +208,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# The one retry policy of every task (accounts/retry.py): transient errors only, waiting
+# TASK_RETRY_BACKOFF * 2^n seconds (capped, jittered 0.5-1.5x), at most TASK_MAX_RETRIES times.
+# File backups keep their own FILES_BACKUP_TASK_RETRIES / FILES_BACKUP_RETRY_BACKOFF(_MAX).
+TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=5)
+TASK_RETRY_BACKOFF = env.int("TASK_RETRY_BACKOFF", default=30)
+TASK_RETRY_BACKOFF_MAX = env.int("TASK_RETRY_BACKOFF_MAX", default=900)
+
 # The periodic schedule: one table. Each interval is overridable by environment (seconds);
 # `expires` drops a run that waited in the queue longer than its own interval.
 VERIFY_ACCOUNTS_INTERVAL = env.int("VERIFY_ACCOUNTS_INTERVAL", default=24 * 3600)
@@ -224,10 +231,8 @@ def _every(task: str, seconds: int) -> dict[str, object]:
 
 
 CELERY_BEAT_SCHEDULE = {
-    "verify-aws-accounts": _every(
-        "accounts.tasks.verify_all_aws_accounts", VERIFY_ACCOUNTS_INTERVAL
-    ),
-    "scan-all-accounts": _every("storage.tasks.scan_all_accounts", SCAN_INTERVAL),
+    "verify-aws-accounts": _every("accounts.verify_all_aws_accounts", VERIFY_ACCOUNTS_INTERVAL),
+    "scan-all-accounts": _every("storage.scan_all_accounts", SCAN_INTERVAL),
     "files-reconcile-backups": _every("files.reconcile_backups", FILES_RECONCILE_INTERVAL),
     "files-retry-failed-backups": _every("files.retry_failed_backups", FILES_RETRY_FAILED_INTERVAL),
     "files-expiry-sweep": _every("files.expire_files", FILES_EXPIRY_SWEEP_INTERVAL),

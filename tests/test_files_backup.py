@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from django.utils import timezone
 
+from accounts import retry
 from audit.models import AuditEvent
 from storage.files import backup, jobs, s3, services, tasks
 from storage.files.models import BackupState, DeleteReason, StoredFile
@@ -196,14 +197,14 @@ def test_failing_copy_is_retried_with_backoff_then_succeeds(
         return real_copy(*args, **kwargs)
 
     countdowns: list[float] = []
-    real_backoff = tasks.backoff_seconds
+    real_backoff = retry.backoff_seconds
 
-    def record_backoff(retries: int) -> float:
-        countdowns.append(real_backoff(retries))
+    def record_backoff(*args: Any, **kwargs: Any) -> float:
+        countdowns.append(real_backoff(*args, **kwargs))
         return countdowns[-1]
 
     monkeypatch.setattr(jobs, "server_side_copy", flaky)
-    monkeypatch.setattr(tasks, "backoff_seconds", record_backoff)
+    monkeypatch.setattr(retry, "backoff_seconds", record_backoff)
     result = tasks.backup_file.apply(args=[stored.pk])  # eager: retries run inline
     assert result.get()["state"] == "copied"
     assert len(calls) == 3
@@ -214,7 +215,7 @@ def test_failing_copy_is_retried_with_backoff_then_succeeds(
 
 
 def test_backoff_is_capped_and_jittered() -> None:
-    values = {round(tasks.backoff_seconds(20), 3) for _ in range(20)}
+    values = {round(tasks.backup_file.backoff(20), 3) for _ in range(20)}
     assert all(450 <= v <= 1350 for v in values)
     assert len(values) > 1
 
@@ -228,7 +229,7 @@ def test_transient_errors_beyond_the_retries_leave_the_backup_failed(
         raise EndpointConnectionError(endpoint_url="https://s3.example")
 
     monkeypatch.setattr(jobs, "server_side_copy", down)
-    monkeypatch.setattr(tasks, "backoff_seconds", lambda retries: 0)
+    monkeypatch.setattr(retry, "backoff_seconds", lambda *args, **kwargs: 0)
     outcome = tasks.backup_file.apply(args=[stored.pk]).get()
     assert outcome["state"] == "failed" and outcome["given_up"] is False
     stored.refresh_from_db()

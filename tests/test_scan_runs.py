@@ -465,7 +465,7 @@ def test_rescan_of_one_bucket(verified_account: Any, make_bucket: Any, s3: Any) 
 
 def test_schedule_entry(settings: Any) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["scan-all-accounts"]
-    assert entry["task"] == "storage.tasks.scan_all_accounts"
+    assert entry["task"] == "storage.scan_all_accounts"
     assert entry["schedule"] == settings.SCAN_INTERVAL
     assert entry["options"]["expires"] == settings.SCAN_INTERVAL
 
@@ -546,5 +546,5 @@ def test_scan_all_accounts_is_registered() -> None:
     from s3portal.celery import app
 
     app.loader.import_default_modules()
-    assert "storage.tasks.scan_all_accounts" in app.tasks
-    assert "storage.tasks.scan_account" in app.tasks
+    assert "storage.scan_all_accounts" in app.tasks
+    assert "storage.scan_account" in app.tasks
