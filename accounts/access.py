@@ -112,7 +112,7 @@ def current_tenant(request: HttpRequest) -> Tenant | None:
     Computed once per request and kept on it.
     """
     if hasattr(request, "_s3portal_tenant"):
-        return request._s3portal_tenant  # type: ignore[no-any-return]
+        return request._s3portal_tenant
     tenants = tenants_for(request.user)
     wanted = request.session.get(SESSION_TENANT_KEY)
     tenant = None
@@ -127,7 +127,7 @@ def current_tenant(request: HttpRequest) -> Tenant | None:
 def forget_current_tenant(request: HttpRequest) -> None:
     """After a tenant switch within the request."""
     if hasattr(request, "_s3portal_tenant"):
-        del request._s3portal_tenant  # type: ignore[attr-defined]
+        del request._s3portal_tenant
 
 
 def tenant_required(min_role: str = Role.VIEWER) -> Callable[..., Any]:

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
 
 import accounts.admin_audit  # noqa: F401  (registers the AuditEvent admin)
 from accounts import services
 from accounts.admin_base import TenantListFilter, TenantScopedAdmin
 from accounts.forms import AwsAccountForm, MembershipForm
 from accounts.models import AwsAccount, Membership, Role, Tenant
+from accounts.users import acting_user
 from accounts.verification import verify_account
 
 
@@ -36,11 +40,11 @@ class AuditedAdminMixin:
         )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.delete_object(request.user, obj)
+        services.delete_object(acting_user(request), obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for obj in queryset:
-            services.delete_object(request.user, obj)
+            services.delete_object(acting_user(request), obj)
 
 
 @admin.register(Tenant)
@@ -93,7 +97,7 @@ class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
     ]
     actions = ["verify_selected"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
         fields = list(super().get_fields(request, obj))
         if not self.has_change_permission(request, obj):
             # View-only pages render every field's value: the secret must never be one of them.
@@ -115,7 +119,7 @@ class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
         for account in queryset:
             if not self.has_change_permission(request, account):
                 continue
-            result = verify_account(account, actor=request.user)
+            result = verify_account(account, actor=acting_user(request))
             if result.ok:
                 self.message_user(request, f"{account.name}: verified as {result.arn}")
             else:

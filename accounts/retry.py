@@ -29,19 +29,26 @@ def backoff_seconds(retries: int, base: float, cap: float, *, jitter: bool = Tru
     return delay * random.uniform(0.5, 1.5) if jitter else delay  # noqa: S311 - not security
 
 
-class PolicyTask(Task):  # type: ignore[misc]  # celery's Task is untyped
+class PolicyTask(Task):
     """A Celery task whose automatic retries wait as :func:`backoff_seconds` says."""
+
+    # Set per task by retry_policy() (Celery reads the same attributes).
+    autoretry_for: tuple[type[Exception], ...] = ()
+    retry_backoff: float = 0
+    retry_backoff_max: int = 600
+    retry_jitter: bool = True
 
     def backoff(self, retries: int) -> float:
         return backoff_seconds(
             retries, self.retry_backoff, self.retry_backoff_max, jitter=bool(self.retry_jitter)
         )
 
-    def retry(self, *args: Any, exc: BaseException | None = None, **options: Any) -> Any:
-        if exc is not None and isinstance(exc, tuple(self.autoretry_for)) and self.retry_backoff:
+    def retry(self, *args: Any, **options: Any) -> Any:
+        exc = options.get("exc")
+        if isinstance(exc, self.autoretry_for) and self.retry_backoff:
             # Called by the autoretry wrapper: our backoff instead of Celery's full jitter.
             options["countdown"] = self.backoff(int(self.request.retries or 0))
-        return super().retry(*args, exc=exc, **options)
+        return super().retry(*args, **options)
 
 
 def retry_policy(

@@ -12,10 +12,11 @@ from django.db import transaction
 
 import audit
 from accounts.models import AwsAccount, Membership, Tenant
+from accounts.users import User
 
 
 @transaction.atomic
-def create_tenant(actor: Any, *, slug: str, name: str) -> Tenant:
+def create_tenant(actor: User | None, *, slug: str, name: str) -> Tenant:
     tenant = Tenant(slug=slug, name=name)
     tenant.full_clean()
     tenant.save()
@@ -24,7 +25,7 @@ def create_tenant(actor: Any, *, slug: str, name: str) -> Tenant:
 
 
 @transaction.atomic
-def add_member(actor: Any, *, tenant: Tenant, user: Any, role: str) -> Membership:
+def add_member(actor: User | None, *, tenant: Tenant, user: User, role: str) -> Membership:
     membership = Membership(tenant=tenant, user=user, role=role)
     membership.full_clean()
     membership.save()
@@ -35,7 +36,9 @@ def add_member(actor: Any, *, tenant: Tenant, user: Any, role: str) -> Membershi
 
 
 @transaction.atomic
-def create_user(actor: Any, *, username: str, email: str = "", password: str | None = None) -> Any:
+def create_user(
+    actor: User | None, *, username: str, email: str = "", password: str | None = None
+) -> User:
     user_model = get_user_model()
     user = user_model(username=username, email=email)
     user.full_clean(exclude=["password"])
@@ -56,7 +59,7 @@ def create_user(actor: Any, *, username: str, email: str = "", password: str | N
 
 @transaction.atomic
 def save_aws_account(
-    actor: Any, account: AwsAccount, *, before: dict[str, Any] | None = None
+    actor: User | None, account: AwsAccount, *, before: dict[str, Any] | None = None
 ) -> AwsAccount:
     """Validate and save a new or changed account; `before` is its audit_dict() before edits."""
     account.full_clean()
@@ -74,7 +77,7 @@ def save_aws_account(
 
 
 @transaction.atomic
-def delete_object(actor: Any, obj: Tenant | Membership | AwsAccount) -> None:
+def delete_object(actor: User | None, obj: Tenant | Membership | AwsAccount) -> None:
     """Delete with an audit event; the tenant of a deleted tenant is recorded by slug."""
     label = {Tenant: "tenant", Membership: "membership", AwsAccount: "aws_account"}[type(obj)]
     tenant = obj if isinstance(obj, Tenant) else obj.tenant

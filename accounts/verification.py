@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.db import transaction
@@ -14,6 +13,7 @@ import audit
 from accounts import aws
 from accounts.errors import describe_aws_error, is_transient
 from accounts.models import AuthMethod, AwsAccount
+from accounts.users import User
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class VerificationResult:
 
 
 def verify_account(
-    account: AwsAccount, *, actor: Any = None, raise_transient: bool = False
+    account: AwsAccount, *, actor: User | None = None, raise_transient: bool = False
 ) -> VerificationResult:
     """Call GetCallerIdentity; store account id and ARN, or a message a person can act on."""
     operation = "sts:GetCallerIdentity"

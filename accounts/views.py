@@ -18,6 +18,7 @@ from accounts.access import (
 )
 from accounts.models import AwsAccount, Role, Tenant
 from accounts.scoping import scope_for_tenant
+from accounts.users import AuthenticatedRequest
 from accounts.verification import verify_account
 from audit.models import AuditEvent
 
@@ -58,7 +59,7 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def verify_aws_account_view(request: HttpRequest, pk: int) -> HttpResponse:
+def verify_aws_account_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_for_user(request, AwsAccount, pk, role=Role.ADMIN)
     with transaction.atomic():
         result = verify_account(account, actor=request.user)

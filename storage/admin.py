@@ -18,6 +18,7 @@ from accounts.access import role_at_least, tenants_for, user_role
 from accounts.admin_base import TenantListFilter
 from accounts.admin_readonly import ReadOnlyScopedAdmin
 from accounts.models import Role
+from accounts.users import acting_user
 from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
 from storage.remediation import FIXES, FixError, plan_fix
 from storage.remediation.apply import Applied, apply_fix
@@ -236,7 +237,9 @@ class BucketAdmin(ReadOnlyScopedAdmin):
     ) -> None:
         for bucket in buckets:
             digest = request.POST.get(f"digest-{bucket.pk}") or None
-            result = apply_fix(bucket, action, params, actor=request.user, expected_digest=digest)
+            result = apply_fix(
+                bucket, action, params, actor=acting_user(request), expected_digest=digest
+            )
             if result.status is Applied.QUEUED:
                 self.message_user(request, f"{bucket.name}: object ACL reset queued.")
             elif result.status is Applied.CONFLICT:

@@ -12,13 +12,13 @@ from typing import Any
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import AwsAccount
 from accounts.retry import PolicyTask, retry_policy
+from accounts.users import User
 from storage.models import Bucket, ScanRun
 from storage.remediation import FixError, run_fix
 from storage.scan.runner import (
@@ -41,7 +41,7 @@ def verified_accounts() -> QuerySet[AwsAccount]:
 
 
 def enqueue_account_scan(
-    account: AwsAccount, *, trigger: str, actor: AbstractBaseUser | None = None
+    account: AwsAccount, *, trigger: str, actor: User | None = None
 ) -> tuple[ScanRun, bool]:
     """Queue a scan of the account unless one is already queued or running.
 
@@ -83,7 +83,7 @@ def scan_account(self: PolicyTask, account_id: int, run_id: int | None = None) -
     try:
         execute(run)
     except TransientScanError as exc:
-        if self.request.retries < self.max_retries:
+        if self.request.retries < (self.max_retries or 0):
             raise  # the retry policy retries it, with backoff and jitter
         ScanRun.objects.filter(pk=run.pk, status=ScanRun.Status.QUEUED).update(
             status=ScanRun.Status.FAILED,
@@ -121,9 +121,7 @@ def reset_object_acls(
     return {"bucket_id": bucket_id, "changed": outcome.changed, "summary": outcome.plan.summary}
 
 
-def queue_object_acl_reset(
-    bucket: Bucket, params: dict[str, Any], actor: AbstractBaseUser | None
-) -> None:
+def queue_object_acl_reset(bucket: Bucket, params: dict[str, Any], actor: User | None) -> None:
     """Enqueue the object ACL reset of one bucket once the caller's transaction commits."""
     only, exclude = list(params.get("only", [])), list(params.get("exclude", []))
     actor_id = getattr(actor, "pk", None)

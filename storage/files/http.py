@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,6 +30,7 @@ from django.utils.datastructures import MultiValueDict
 from accounts.access import current_tenant, get_for_user, user_role
 from accounts.models import Role, Tenant
 from accounts.policy import FilesPolicy
+from accounts.users import User, acting_user
 
 from .errors import FilesError
 from .models import FileSpace, StoredFile, file_space_for
@@ -59,7 +61,7 @@ class FilesContext:
     and its file space.
     """
 
-    user: Any
+    user: User
     tenant: Tenant
     role: str
     space: FileSpace | None
@@ -95,7 +97,7 @@ class FilesContext:
         return files
 
 
-def files_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def files_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Login (JSON clients get 401, not a redirect), a current tenant, and errors as answers.
 
     The view receives a :class:`FilesContext` for the user's current tenant.
@@ -103,15 +105,15 @@ def files_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return _files_view(view, with_tenant=True)
 
 
-def file_action_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def file_action_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Like :func:`files_view` for views about one file: the file's own tenant counts (found
     through :func:`get_file`), not the current one, so anyone outside it gets 404."""
     return _files_view(view, with_tenant=False)
 
 
-def _files_view(view: Callable[..., HttpResponse], *, with_tenant: bool) -> Any:
+def _files_view(view: Callable[..., HttpResponseBase], *, with_tenant: bool) -> Any:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             if not request.user.is_authenticated:
                 if wants_json(request):
@@ -162,7 +164,7 @@ def get_file(request: HttpRequest, pk: int, *, action: str) -> tuple[StoredFile,
         raise Http404(NOT_FOUND) from None
     role = user_role(request.user, stored.tenant)
     assert role is not None  # get_for_user checked membership
-    ctx = FilesContext(request.user, stored.tenant, role, file_space_for(stored.tenant_id))
+    ctx = FilesContext(acting_user(request), stored.tenant, role, file_space_for(stored.tenant_id))
     owns_it = stored.owner_id == request.user.pk
     if stored.deleted_at is not None or not ctx.policy.may_see(owns_it=owns_it):
         raise Http404(NOT_FOUND)
@@ -191,8 +193,8 @@ class _FilesCsrf(CsrfViewMiddleware):
         )
 
 
-def _protected_view(request: HttpRequest) -> None:  # stands in for the view being protected
-    return None
+def _protected_view(request: HttpRequest) -> HttpResponse:  # stands in for the protected view
+    return HttpResponse()
 
 
 def check_csrf(request: HttpRequest) -> HttpResponse | None:

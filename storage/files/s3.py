@@ -6,8 +6,7 @@ nothing here ever works by prefix. Failures a person can act on become FilesErro
 
 from __future__ import annotations
 
-from typing import Any
-
+from botocore.client import BaseClient as S3Client  # no type stubs for botocore here
 from botocore.exceptions import BotoCoreError, ClientError
 
 from accounts import aws
@@ -18,15 +17,15 @@ from .errors import FilesError
 from .models import BackupState, StoredFile
 
 
-def s3_client(account: AwsAccount, region: str) -> Any:
+def s3_client(account: AwsAccount, region: str) -> S3Client:
     return aws.client(account, "s3", region=region or None)
 
 
-def primary_client(stored: StoredFile) -> Any:
+def primary_client(stored: StoredFile) -> S3Client:
     return s3_client(stored.account, stored.region)
 
 
-def backup_client(stored: StoredFile) -> Any:
+def backup_client(stored: StoredFile) -> S3Client:
     assert stored.backup_account is not None
     return s3_client(stored.backup_account, stored.backup_region)
 
@@ -55,7 +54,7 @@ def check_bucket(account: AwsAccount, bucket: str, region: str = "") -> str:
     return str(response.get("BucketRegion") or headers.get("x-amz-bucket-region") or region)
 
 
-def delete_exact(client: Any, bucket: str, key: str, version_id: str) -> None:
+def delete_exact(client: S3Client, bucket: str, key: str, version_id: str) -> None:
     """Delete exactly that object (that version on versioned buckets), nothing by prefix."""
     kwargs = {"Bucket": bucket, "Key": key}
     if version_id:

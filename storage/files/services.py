@@ -15,6 +15,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ import audit
 from accounts import aws
 from accounts.errors import describe_aws_error, error_code
 from accounts.models import Tenant
+from accounts.users import User
 
 from . import jobs, s3
 from .backup import CopyVerificationError, server_side_copy
@@ -105,7 +107,7 @@ def check_file_space(space: FileSpace) -> list[str]:
 
 
 @transaction.atomic
-def save_file_space(actor: Any, space: FileSpace) -> FileSpace:
+def save_file_space(actor: User | None, space: FileSpace) -> FileSpace:
     """Validate, save and audit a new or changed file space."""
     before = None
     if space.pk:
@@ -126,7 +128,7 @@ def save_file_space(actor: Any, space: FileSpace) -> FileSpace:
 
 
 @transaction.atomic
-def delete_file_space(actor: Any, space: FileSpace) -> None:
+def delete_file_space(actor: User | None, space: FileSpace) -> None:
     """Delete a file space (its files' rows stay: they name their own buckets); audited."""
     audit.record(actor, space.tenant, "files.space.delete", space, before=space.audit_dict())
     space.delete()
@@ -145,7 +147,7 @@ class PendingUpload:
 
 
 def record_uploads(
-    actor: Any, tenant: Tenant, space: FileSpace, uploads: list[PendingUpload]
+    actor: User, tenant: Tenant, space: FileSpace, uploads: list[PendingUpload]
 ) -> list[StoredFile]:
     """Create the StoredFile rows (audited) and enqueue their backups once committed."""
     created: list[StoredFile] = []
@@ -173,7 +175,7 @@ def record_uploads(
             )
             audit.record(actor, tenant, "files.file.upload", stored, after=stored.audit_dict())
             created.append(stored)
-            transaction.on_commit(lambda pk=stored.pk: enqueue_backup(pk))
+            transaction.on_commit(partial(enqueue_backup, stored.pk))
     return created
 
 
@@ -188,7 +190,7 @@ class DownloadTarget:
     stream: ObjectStream | None = None
 
 
-def download(actor: Any, stored: StoredFile, space: FileSpace | None) -> DownloadTarget:
+def download(actor: User, stored: StoredFile, space: FileSpace | None) -> DownloadTarget:
     """A short-lived presigned URL (or a stream when browsers cannot reach S3); audited."""
     via_portal = space is not None and not space.browser_can_reach_s3
     # SigV4 presigned URLs: required in newer regions, and they carry X-Amz-Expires.
@@ -261,7 +263,7 @@ def _backup_before_delete(stored: StoredFile) -> None:
     stored.refresh_from_db()
 
 
-def delete_file(actor: Any, stored: StoredFile, space: FileSpace | None) -> StoredFile:
+def delete_file(actor: User, stored: StoredFile, space: FileSpace | None) -> StoredFile:
     """Delete the primary object now; the backup goes after the tenant's retention period."""
     if stored.deleted_at is not None:
         raise FilesError("This file is already deleted.", status=404)
@@ -308,7 +310,7 @@ def parse_expiry(value: str | None, today: date | None = None) -> date | None:
     return parsed
 
 
-def set_expiry(actor: Any, stored: StoredFile, expires_on: date | None) -> StoredFile:
+def set_expiry(actor: User, stored: StoredFile, expires_on: date | None) -> StoredFile:
     with transaction.atomic():
         before = stored.audit_dict()
         stored.expires_on = expires_on
@@ -327,7 +329,7 @@ def set_expiry(actor: Any, stored: StoredFile, expires_on: date | None) -> Store
 # --------------------------------------------------------------------------- restore
 
 
-def restore_file(actor: Any, stored: StoredFile) -> StoredFile:
+def restore_file(actor: User, stored: StoredFile) -> StoredFile:
     """Copy the backup back to the primary key (server-side) and undo a delete; audited."""
     if not stored.restorable:
         raise FilesError(
@@ -382,7 +384,7 @@ def restore_file(actor: Any, stored: StoredFile) -> StoredFile:
     return stored
 
 
-def retry_backup(actor: Any, stored: StoredFile) -> bool:
+def retry_backup(actor: User, stored: StoredFile) -> bool:
     """Admin: start the backup over (attempts reset) if it is not copied and the file exists."""
     if stored.deleted_at is not None or stored.backup_state == BackupState.COPIED:
         return False

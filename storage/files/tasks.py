@@ -37,7 +37,7 @@ def backup_file(self: PolicyTask, file_id: int) -> dict[str, Any]:
     Transient errors are retried (the policy); on the last attempt they are recorded as a
     failed backup instead, for the slower retry schedule to take up.
     """
-    may_retry = int(self.request.retries or 0) < self.max_retries
+    may_retry = int(self.request.retries or 0) < (self.max_retries or 0)
     return jobs.perform_backup(file_id, may_retry=may_retry)
 
 

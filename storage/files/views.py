@@ -26,6 +26,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import EmptyPage, Paginator
+from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -33,12 +34,13 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.users import AuthenticatedRequest
+from accounts.users import AuthenticatedRequest, User
 
 from . import services, uploads
 from .download import content_disposition
@@ -139,7 +141,7 @@ def file_list(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
         "owner": str(owner or ""),
         "per_page": str(form.cleaned_data["per_page"] or ""),
     }
-    owners = []
+    owners: QuerySet[User] | list[User] = []
     if ctx.sees_all:
         owners = (
             get_user_model()
@@ -214,7 +216,7 @@ def upload(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
 
 
 @file_action_view
-def download(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     require_method(request, "GET")
     stored, file_ctx = get_file(request, pk, action="download")
     target = services.download(request.user, stored, file_ctx.space)

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 
 import audit
+from accounts.users import User
 from storage.remediation.base import (
     Fix,
     FixConflict,
@@ -73,7 +74,7 @@ def run_fix(
     action: str,
     params: dict[str, Any],
     *,
-    actor: Any = None,
+    actor: User | None = None,
     actor_name: str | None = None,
     dry_run: bool = True,
     expected_digest: str | None = None,

@@ -12,8 +12,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-
+from accounts.users import User
 from storage.models import Bucket
 from storage.remediation import FixConflict, FixError, FixOutcome, get_fix, run_fix
 from storage.tasks import queue_object_acl_reset
@@ -39,7 +38,7 @@ def apply_fix(
     action: str,
     params: dict[str, Any],
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     expected_digest: str | None,
 ) -> FixResult:
     """Apply `action` to `bucket` as `actor`; never raises FixError (see FixResult.error)."""

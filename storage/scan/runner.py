@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.users import User
 from storage.models import Bucket, ScanRun, severity_at_least
 from storage.scan import alerts
 from storage.scan.checks import CHECK_NAMES, ERROR, FAIL
@@ -44,7 +45,7 @@ def create_run(
     account: Any,
     *,
     trigger: str,
-    actor: Any = None,
+    actor: User | None = None,
     kind: str = ScanRun.Kind.ACCOUNT,
     patterns: list[str] | tuple[str, ...] = (),
     skip: list[str] | frozenset[str] = frozenset(),
@@ -217,7 +218,7 @@ def execute(run: ScanRun, *, emit: EmitCallback | None = None) -> ScanRun:
 
 
 def rescan_bucket(
-    bucket: Bucket, *, actor: Any = None, trigger: str = ScanRun.Trigger.FIX
+    bucket: Bucket, *, actor: User | None = None, trigger: str = ScanRun.Trigger.FIX
 ) -> ScanRun:
     """Scan one bucket now (after a fix, or from the bucket page). Does not take the account
     lock: a single bucket is quick, and its result is saved like any other."""

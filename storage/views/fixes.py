@@ -10,11 +10,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.access import get_for_user
 from accounts.models import Role
+from accounts.users import AuthenticatedRequest
 from storage.models import Bucket
 from storage.remediation import FIXES, FixError, FixPlan, plan_fix
 from storage.remediation.apply import Applied, apply_fix
@@ -44,7 +45,7 @@ def plan_context(plan: FixPlan | None) -> dict[str, Any]:
 
 
 @login_required
-def fix_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def fix_view(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     bucket = get_for_user(request, Bucket, pk, role=Role.OPERATOR)
     fix = FIXES.get(action)
     if fix is None:
@@ -87,7 +88,7 @@ def fix_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def _apply(
-    request: HttpRequest, bucket: Bucket, action: str, params: dict[str, Any]
+    request: AuthenticatedRequest, bucket: Bucket, action: str, params: dict[str, Any]
 ) -> HttpResponse:
     fix = FIXES[action]
     digest = request.POST.get("digest") or None

@@ -164,8 +164,8 @@ def check_policy(inputs: CheckInputs, verdict: Verdict) -> CheckResult:
 def check_policy_status(inputs: CheckInputs, verdict: Verdict) -> CheckResult:
     status = inputs.fetched("policy_status")
     analysis = inputs.analysis
-    no_policy = analysis is None or not analysis.has_policy
-    if no_policy or (status is not None and status.not_configured):
+    not_configured = status is not None and status.not_configured
+    if analysis is None or not analysis.has_policy or not_configured:
         return passed("No bucket policy, so there is nothing for AWS to evaluate.")
     aws_public = bool(inputs.aws_is_public)
     if aws_public == analysis.is_public:
