@@ -18,26 +18,19 @@ from accounts.users import acting_user
 from accounts.verification import verify_account
 
 
-class AuditedAdminMixin:
-    """Every admin save and delete is audited in the admin's transaction (before and after)."""
+class AuditedAdminMixin(TenantScopedAdmin):
+    """Admin saves and deletes go through accounts.services, like pages and the CLI (validated,
+    audited with before and after, in the admin's transaction)."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        import audit
-
-        before = None
-        if change:
-            # Read the stored row: the form has already changed the in-memory instance.
-            before = type(obj)._default_manager.get(pk=obj.pk).audit_dict()
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
-        kind = {"awsaccount": "aws_account"}.get(obj._meta.model_name, obj._meta.model_name)
-        audit.record(
-            request.user,
-            obj if isinstance(obj, Tenant) else obj.tenant,
-            f"accounts.{kind}.{'update' if change else 'create'}",
-            obj,
-            before=before,
-            after=obj.audit_dict(),
-        )
+        self.ensure_may_save(request, obj)
+        actor = acting_user(request)
+        if isinstance(obj, Tenant):
+            services.save_tenant(actor, obj)
+        elif isinstance(obj, Membership):
+            services.save_membership(actor, obj)
+        else:
+            services.save_aws_account(actor, obj)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         services.delete_object(acting_user(request), obj)
@@ -48,7 +41,7 @@ class AuditedAdminMixin:
 
 
 @admin.register(Tenant)
-class TenantAdmin(AuditedAdminMixin, TenantScopedAdmin):
+class TenantAdmin(AuditedAdminMixin):
     view_role = Role.ADMIN
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
@@ -65,7 +58,7 @@ class TenantAdmin(AuditedAdminMixin, TenantScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(AuditedAdminMixin, TenantScopedAdmin):
+class MembershipAdmin(AuditedAdminMixin):
     form = MembershipForm
     view_role = Role.ADMIN
     list_display = ["user", "tenant", "role", "created_at"]
@@ -74,7 +67,7 @@ class MembershipAdmin(AuditedAdminMixin, TenantScopedAdmin):
 
 
 @admin.register(AwsAccount)
-class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
+class AwsAccountAdmin(AuditedAdminMixin):
     form = AwsAccountForm
     view_role = Role.OPERATOR  # operators see accounts (for scans) but never change keys
     list_display = [

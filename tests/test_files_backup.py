@@ -15,7 +15,6 @@ from accounts import retry
 from audit.models import AuditEvent
 from storage.files import backup, jobs, s3, services, tasks
 from storage.files.models import BackupState, DeleteReason, StoredFile
-from tests.files_fixtures import *  # noqa: F403
 from tests.files_fixtures import BACKUP_A, BUCKET_A, object_keys, stored_file, upload
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from storage.files.models import DeleteReason, StoredFile
-from tests.files_fixtures import *  # noqa: F403
 from tests.files_fixtures import BACKUP_A, BUCKET_A, object_keys, stored_file
 
 pytestmark = pytest.mark.django_db

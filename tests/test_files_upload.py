@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from storage.files.models import BackupState, StoredFile
-from tests.files_fixtures import *  # noqa: F403
 from tests.files_fixtures import BUCKET_A, object_keys, raw_upload, upload
 
 pytestmark = pytest.mark.django_db

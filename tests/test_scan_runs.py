@@ -18,8 +18,6 @@ from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
 from storage.scan import fanout, inventory, runner
 from tests.scan_helpers import full_scan, public_policy
 
-pytest_plugins = ["tests.scan_fixtures"]
-
 pytestmark = pytest.mark.django_db
 
 
