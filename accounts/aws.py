@@ -119,9 +119,14 @@ def session_for(account: AwsAccount) -> boto3.Session:
         return session
 
 
-def clear_session_cache() -> None:
+def clear_session_cache(account_id: int | None = None) -> None:
+    """Forget the cached sessions of one account (by id), or of every account."""
     with _cache_lock:
-        _session_cache.clear()
+        if account_id is None:
+            _session_cache.clear()
+            return
+        for key in [k for k in _session_cache if k[0] == account_id]:
+            del _session_cache[key]
 
 
 def _pin_endpoint_host(endpoint_url: str) -> Callable[..., None]:

@@ -38,7 +38,9 @@ def verify_account(
     if account.auth_method == AuthMethod.ASSUME_ROLE:
         operation = f"sts:AssumeRole on {account.role_arn}"
     try:
-        aws.clear_session_cache()  # verification must see fresh credentials, not cached ones
+        # Verification must see fresh credentials: drop this account's cached sessions (only
+        # its own: other accounts' assumed-role sessions stay valid and cached).
+        aws.clear_session_cache(account.pk)
         identity = aws.client(account, "sts").get_caller_identity()
         result = VerificationResult(ok=True, account_id=identity["Account"], arn=identity["Arn"])
     except (ClientError, BotoCoreError) as exc:

@@ -269,8 +269,8 @@ FILES_TOO_LARGE_DRAIN_LIMIT = env.int("FILES_TOO_LARGE_DRAIN_LIMIT", default=64 
 FILES_S3_CHECKSUMS = env.bool("FILES_S3_CHECKSUMS", default=True)
 
 # --- Bucket scans (storage.scan) ---
-# Per-bucket checks run in a bounded thread pool (one per account scan); botocore's connection
-# pool is sized from the same number.
+# Per-bucket checks run in a bounded thread pool (one per account scan). Each botocore client
+# keeps at most 32 connections (accounts/aws.py client_config): larger pools wait for one.
 SCAN_POOL_SIZE = env.int("SCAN_POOL_SIZE", default=16)
 SCAN_OBJECT_ACL_POOL_SIZE = env.int("SCAN_OBJECT_ACL_POOL_SIZE", default=16)
 # A running scan with no progress for this long is taken as dead and its account freed.
