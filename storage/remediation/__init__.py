@@ -7,7 +7,7 @@ Entry points: admin actions, the portal's fix pages (operators and admins) and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -30,6 +30,10 @@ from storage.remediation.settings_fixes import (
     EnableVersioning,
 )
 from storage.scan.runner import rescan_bucket
+
+if TYPE_CHECKING:
+    from audit.models import AuditEvent
+    from storage.models import Bucket, ScanRun
 
 FIXES: dict[str, Fix] = {
     fix.name: fix
@@ -57,20 +61,20 @@ class FixOutcome:
     plan: FixPlan
     applied: bool = False
     changed: int = 0
-    rescan: Any = None  # the ScanRun that rescanned the bucket
-    audit_event: Any = None
+    rescan: ScanRun | None = None  # the ScanRun that rescanned the bucket
+    audit_event: AuditEvent | None = None
     summary: ResetSummary | None = None  # object ACL resets
 
 
 def plan_fix(
-    bucket: Any, action: str, params: dict[str, Any], *, limit: int | None = None
+    bucket: Bucket, action: str, params: dict[str, Any], *, limit: int | None = None
 ) -> FixPlan:
     fix = get_fix(action)
     return fix.plan(FixContext.for_bucket(bucket), fix.clean_params(params), limit=limit)
 
 
 def run_fix(
-    bucket: Any,
+    bucket: Bucket,
     action: str,
     params: dict[str, Any],
     *,

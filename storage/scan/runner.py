@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -31,6 +31,9 @@ from storage.scan.findings import resolve_all
 from storage.scan.inventory import BucketRef, ListingError
 from storage.scan.persist import EmitCallback, Persister
 
+if TYPE_CHECKING:
+    from accounts.models import AwsAccount
+
 logger = logging.getLogger(__name__)
 
 
@@ -42,7 +45,7 @@ class TransientScanError(Exception):
 
 
 def create_run(
-    account: Any,
+    account: AwsAccount,
     *,
     trigger: str,
     actor: User | None = None,
@@ -147,7 +150,7 @@ def _finish(run: ScanRun, status: str, message: str = "") -> None:
     ScanRun.objects.filter(pk=run.pk).update(status=status, finished_at=now, message=message)
 
 
-def _mark_gone(account: Any, started_at: datetime) -> int:
+def _mark_gone(account: AwsAccount, started_at: datetime) -> int:
     """Buckets of the account not seen by this complete scan are gone (kept, with history)."""
     now = timezone.now()
     gone_ids = list(
@@ -162,7 +165,7 @@ def _mark_gone(account: Any, started_at: datetime) -> int:
     return len(gone_ids)
 
 
-def _known_regions(account: Any) -> dict[str, tuple[str, datetime | None]]:
+def _known_regions(account: AwsAccount) -> dict[str, tuple[str, datetime | None]]:
     rows = (
         Bucket.objects.filter(account=account, gone_at__isnull=True)
         .exclude(region="")
