@@ -1,11 +1,14 @@
-"""Request plumbing shared by the file views: who may do what, JSON-or-HTML answers, CSRF.
+"""Request plumbing shared by the file views: the user's standing, JSON-or-HTML answers, CSRF.
+
+What each role may do with files is accounts.policy.FilesPolicy; FilesContext binds it to a
+request's user, tenant and file space.
 
 * Every answer is JSON when the client asks for it (``Accept: application/json``), HTML otherwise;
   errors are ``{"error": "..."}`` with a 4xx/5xx status, never a stack trace.
 * Scoping fails closed: another tenant's file, another member's file, or a deleted file is 404;
   a role that is too weak for the action is 403.
 * CSRF is checked by the views themselves (they are ``csrf_exempt`` for the middleware) so a
-  failure answers in the client's format, and so the upload view can check a header token
+  failure answers in the client's format, and so an upload (uploads.py) can check a header token
   *before* it streams a single byte to S3.
 """
 
