@@ -1,50 +1,48 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
+
+import accounts.admin_audit  # noqa: F401  (registers the AuditEvent admin)
 from accounts import invitations, services
 from accounts.admin_base import TenantListFilter, TenantScopedAdmin
 from accounts.forms import AwsAccountForm, InvitationAdminForm, MembershipForm
 from accounts.invitation_views import invited_message
 from accounts.models import AwsAccount, Invitation, Membership, Role, Tenant
+from accounts.users import acting_user
 from accounts.verification import verify_account
 
 
-class AuditedAdminMixin:
-    """Every admin save and delete is audited in the admin's transaction (before and after)."""
+class AuditedAdminMixin(TenantScopedAdmin):
+    """Admin saves and deletes go through accounts.services, like pages and the CLI (validated,
+    audited with before and after, in the admin's transaction)."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        import audit
-
-        before = None
-        if change:
-            # Read the stored row: the form has already changed the in-memory instance.
-            before = type(obj)._default_manager.get(pk=obj.pk).audit_dict()
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
-        kind = {"awsaccount": "aws_account"}.get(obj._meta.model_name, obj._meta.model_name)
-        audit.record(
-            request.user,
-            obj if isinstance(obj, Tenant) else obj.tenant,
-            f"accounts.{kind}.{'update' if change else 'create'}",
-            obj,
-            before=before,
-            after=obj.audit_dict(),
-        )
+        self.ensure_may_save(request, obj)
+        actor = acting_user(request)
+        if isinstance(obj, Tenant):
+            services.save_tenant(actor, obj)
+        elif isinstance(obj, Membership):
+            services.save_membership(actor, obj)
+        else:
+            services.save_aws_account(actor, obj)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.delete_object(request.user, obj)
+        services.delete_object(acting_user(request), obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for obj in queryset:
-            services.delete_object(request.user, obj)
+            services.delete_object(acting_user(request), obj)
 
 
 @admin.register(Tenant)
-class TenantAdmin(AuditedAdminMixin, TenantScopedAdmin):
+class TenantAdmin(AuditedAdminMixin):
     view_role = Role.ADMIN
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
@@ -68,7 +66,7 @@ class TenantAdmin(AuditedAdminMixin, TenantScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(AuditedAdminMixin, TenantScopedAdmin):
+class MembershipAdmin(AuditedAdminMixin):
     form = MembershipForm
     view_role = Role.ADMIN
     list_display = ["user", "tenant", "role", "created_at"]
@@ -147,7 +145,7 @@ class InvitationAdmin(TenantScopedAdmin):
 
 
 @admin.register(AwsAccount)
-class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
+class AwsAccountAdmin(AuditedAdminMixin):
     form = AwsAccountForm
     view_role = Role.OPERATOR  # operators see accounts (for scans) but never change keys
     list_display = [
@@ -170,7 +168,7 @@ class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
     ]
     actions = ["verify_selected"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
         fields = list(super().get_fields(request, obj))
         if not self.has_change_permission(request, obj):
             # View-only pages render every field's value: the secret must never be one of them.
@@ -192,7 +190,7 @@ class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
         for account in queryset:
             if not self.has_change_permission(request, account):
                 continue
-            result = verify_account(account, actor=request.user)
+            result = verify_account(account, actor=acting_user(request))
             if result.ok:
                 self.message_user(request, f"{account.name}: verified as {result.arn}")
             else:

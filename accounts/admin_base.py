@@ -52,9 +52,9 @@ def check_relations(model: type[Model]) -> None:
         if field.auto_created and not field.concrete:
             continue  # reverse relations: never form fields
         related = field.related_model
-        if related is None or _kind_of_related(related) == "unknown":
+        if not isinstance(related, type) or _kind_of_related(related) == "unknown":
             raise ImproperlyConfigured(
-                f"{model._meta.label}.{field.name} points at {related and related._meta.label}, "
+                f"{model._meta.label}.{field.name} points at {getattr(related, '_meta', related)}, "
                 "which is neither tenant-owned (tenant_path) nor declared global: "
                 "TenantScopedAdmin cannot scope its choices."
             )

@@ -19,6 +19,8 @@ from botocore.session import get_session
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.models import AuthMethod
+
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
@@ -93,8 +95,6 @@ def _cache_key(account: AwsAccount) -> tuple[int, str]:
 
 
 def _build_session(account: AwsAccount) -> boto3.Session:
-    from accounts.models import AuthMethod
-
     if account.auth_method == AuthMethod.ASSUME_ROLE:
         return _assume_role_session(account)
     return _source_session(account)
@@ -119,9 +119,14 @@ def session_for(account: AwsAccount) -> boto3.Session:
         return session
 
 
-def clear_session_cache() -> None:
+def clear_session_cache(account_id: int | None = None) -> None:
+    """Forget the cached sessions of one account (by id), or of every account."""
     with _cache_lock:
-        _session_cache.clear()
+        if account_id is None:
+            _session_cache.clear()
+            return
+        for key in [k for k in _session_cache if k[0] == account_id]:
+            del _session_cache[key]
 
 
 def _pin_endpoint_host(endpoint_url: str) -> Callable[..., None]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import models
+from fernet_fields import EncryptedField
 
 
 def encrypted_fields() -> list[tuple[type[models.Model], list[str]]]:
-    from django.apps import apps
-    from fernet_fields import EncryptedField
-
     found = []
     for model in apps.get_models():
         names = [f.name for f in model._meta.fields if isinstance(f, EncryptedField)]

@@ -48,7 +48,8 @@ class AwsAccountForm(forms.ModelForm):
         return new
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         method = data.get("auth_method")
         key_id, secret = data.get("access_key_id"), data.get("secret_access_key")
         if method == AuthMethod.ACCESS_KEY and not (key_id and secret):

@@ -12,30 +12,63 @@ from django.db import transaction
 
 import audit
 from accounts.models import AwsAccount, Membership, Tenant
+from accounts.users import User
+
+_KINDS: dict[type[Tenant | Membership | AwsAccount], str] = {
+    Tenant: "tenant",
+    Membership: "membership",
+    AwsAccount: "aws_account",
+}
+
+
+def _save_audited(
+    actor: User | None, obj: Tenant | Membership | AwsAccount, before: dict[str, Any] | None
+) -> None:
+    """Validate, save and audit (create or update, with before and after) in one transaction.
+
+    `before` is the object's audit_dict() as stored; read from the database when not given.
+    """
+    created = obj.pk is None
+    if not created and before is None:
+        before = type(obj)._default_manager.get(pk=obj.pk).audit_dict()
+    obj.full_clean()
+    obj.save()
+    audit.record(
+        actor,
+        obj if isinstance(obj, Tenant) else obj.tenant,
+        f"accounts.{_KINDS[type(obj)]}.{'create' if created else 'update'}",
+        obj,
+        before=None if created else before,
+        after=obj.audit_dict(),
+    )
 
 
 @transaction.atomic
-def create_tenant(actor: Any, *, slug: str, name: str) -> Tenant:
-    tenant = Tenant(slug=slug, name=name)
-    tenant.full_clean()
-    tenant.save()
-    audit.record(actor, tenant, "accounts.tenant.create", tenant, after=tenant.audit_dict())
+def save_tenant(actor: User | None, tenant: Tenant) -> Tenant:
+    """Validate, save and audit a new or changed tenant (portal, CLI and admin alike)."""
+    _save_audited(actor, tenant, None)
     return tenant
 
 
 @transaction.atomic
-def add_member(actor: Any, *, tenant: Tenant, user: Any, role: str) -> Membership:
-    membership = Membership(tenant=tenant, user=user, role=role)
-    membership.full_clean()
-    membership.save()
-    audit.record(
-        actor, tenant, "accounts.membership.create", membership, after=membership.audit_dict()
-    )
+def save_membership(actor: User | None, membership: Membership) -> Membership:
+    """Validate, save and audit a new or changed membership."""
+    _save_audited(actor, membership, None)
     return membership
 
 
+def create_tenant(actor: User | None, *, slug: str, name: str) -> Tenant:
+    return save_tenant(actor, Tenant(slug=slug, name=name))
+
+
+def add_member(actor: User | None, *, tenant: Tenant, user: User, role: str) -> Membership:
+    return save_membership(actor, Membership(tenant=tenant, user=user, role=role))
+
+
 @transaction.atomic
-def create_user(actor: Any, *, username: str, email: str = "", password: str | None = None) -> Any:
+def create_user(
+    actor: User | None, *, username: str, email: str = "", password: str | None = None
+) -> User:
     user_model = get_user_model()
     user = user_model(username=username, email=email)
     user.full_clean(exclude=["password"])
@@ -56,27 +89,18 @@ def create_user(actor: Any, *, username: str, email: str = "", password: str | N
 
 @transaction.atomic
 def save_aws_account(
-    actor: Any, account: AwsAccount, *, before: dict[str, Any] | None = None
+    actor: User | None, account: AwsAccount, *, before: dict[str, Any] | None = None
 ) -> AwsAccount:
-    """Validate and save a new or changed account; `before` is its audit_dict() before edits."""
-    account.full_clean()
-    created = account.pk is None
-    account.save()
-    audit.record(
-        actor,
-        account.tenant,
-        "accounts.aws_account.create" if created else "accounts.aws_account.update",
-        account,
-        before=None if created else before,
-        after=account.audit_dict(),
-    )
+    """Validate and save a new or changed account; `before` is its audit_dict() before edits
+    (read from the database when not given)."""
+    _save_audited(actor, account, before)
     return account
 
 
 @transaction.atomic
-def delete_object(actor: Any, obj: Tenant | Membership | AwsAccount) -> None:
+def delete_object(actor: User | None, obj: Tenant | Membership | AwsAccount) -> None:
     """Delete with an audit event; the tenant of a deleted tenant is recorded by slug."""
-    label = {Tenant: "tenant", Membership: "membership", AwsAccount: "aws_account"}[type(obj)]
+    label = _KINDS[type(obj)]
     tenant = obj if isinstance(obj, Tenant) else obj.tenant
     audit.record(actor, tenant, f"accounts.{label}.delete", obj, before=obj.audit_dict())
     obj.delete()

@@ -7,19 +7,13 @@ import logging
 from celery import shared_task
 
 from accounts.models import AwsAccount
+from accounts.retry import retry_policy
 from accounts.verification import TransientVerificationError, verify_account
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="accounts.tasks.verify_aws_account",
-    autoretry_for=(TransientVerificationError,),
-    retry_backoff=30,
-    retry_backoff_max=900,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="accounts.verify_aws_account", **retry_policy(TransientVerificationError))
 def verify_aws_account(account_id: int) -> dict[str, object]:
     account = AwsAccount.objects.select_related("tenant").filter(pk=account_id).first()
     if account is None:  # deleted since it was enqueued: nothing to do
@@ -28,7 +22,7 @@ def verify_aws_account(account_id: int) -> dict[str, object]:
     return {"account_id": account_id, "ok": result.ok, "error": result.error}
 
 
-@shared_task(name="accounts.tasks.verify_all_aws_accounts")
+@shared_task(name="accounts.verify_all_aws_accounts", **retry_policy())
 def verify_all_aws_accounts() -> int:
     ids = list(AwsAccount.objects.values_list("pk", flat=True))
     for account_id in ids:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.db import transaction
@@ -14,6 +13,7 @@ import audit
 from accounts import aws
 from accounts.errors import describe_aws_error, is_transient
 from accounts.models import AuthMethod, AwsAccount
+from accounts.users import User
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +31,16 @@ class VerificationResult:
 
 
 def verify_account(
-    account: AwsAccount, *, actor: Any = None, raise_transient: bool = False
+    account: AwsAccount, *, actor: User | None = None, raise_transient: bool = False
 ) -> VerificationResult:
     """Call GetCallerIdentity; store account id and ARN, or a message a person can act on."""
     operation = "sts:GetCallerIdentity"
     if account.auth_method == AuthMethod.ASSUME_ROLE:
         operation = f"sts:AssumeRole on {account.role_arn}"
     try:
-        aws.clear_session_cache()  # verification must see fresh credentials, not cached ones
+        # Verification must see fresh credentials: drop this account's cached sessions (only
+        # its own: other accounts' assumed-role sessions stay valid and cached).
+        aws.clear_session_cache(account.pk)
         identity = aws.client(account, "sts").get_caller_identity()
         result = VerificationResult(ok=True, account_id=identity["Account"], arn=identity["Arn"])
     except (ClientError, BotoCoreError) as exc:

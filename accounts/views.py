@@ -17,6 +17,8 @@ from accounts.access import (
     tenants_for,
 )
 from accounts.models import AwsAccount, Role, Tenant
+from accounts.scoping import scope_for_tenant
+from accounts.users import AuthenticatedRequest
 from accounts.verification import verify_account
 from audit.models import AuditEvent
 
@@ -26,7 +28,7 @@ DASHBOARD_EVENTS = 15
 @tenant_required(Role.VIEWER)
 def dashboard(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
     accounts = AwsAccount.objects.for_tenant(tenant).order_by("name")
-    events = AuditEvent.objects.filter(tenant_id=tenant.pk)
+    events = scope_for_tenant(AuditEvent.objects.all(), tenant)
     if not role_at_least(role, Role.OPERATOR):
         # Members and viewers see their own actions only; the full trail is for admins/operators.
         events = events.filter(actor_id=request.user.pk)
@@ -57,7 +59,7 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def verify_aws_account_view(request: HttpRequest, pk: int) -> HttpResponse:
+def verify_aws_account_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_for_user(request, AwsAccount, pk, role=Role.ADMIN)
     with transaction.atomic():
         result = verify_account(account, actor=request.user)

@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import connection, transaction
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit.chain import GENESIS, event_digest, normalise_json
+from audit.context import current_request
 from audit.models import AuditEvent
-from s3portal.middleware import current_request
 
 logger = logging.getLogger(__name__)
+
+# Who did it: a user, an anonymous visitor (a failed login), or None (the system).
+Actor = AbstractBaseUser | AnonymousUser | None
 
 # Keys that must never reach the trail even if a caller passes them by mistake.
 SECRET_KEYS = {
@@ -37,17 +42,17 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def _actor_fields(actor: Any) -> tuple[int | None, str]:
+def _actor_fields(actor: Actor) -> tuple[int | None, str]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, "" if actor is None else "anonymous"
     return actor.pk, actor.get_username()
 
 
 def record(
-    actor: Any,
-    tenant: Any,
+    actor: Actor,
+    tenant: models.Model | None,
     action: str,
-    target: Any = None,
+    target: models.Model | None = None,
     *,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,

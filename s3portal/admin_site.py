@@ -11,6 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 
+from accounts.access import can_use_admin
+from accounts.admin_base import TenantScopedAdmin
+
 
 def platform_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """403 for anybody but a platform superuser, before the view looks anything up."""
@@ -40,8 +43,6 @@ class PortalAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         # Tenant admins and operators use the admin without is_staff; members and viewers never.
-        from accounts.access import can_use_admin
-
         return can_use_admin(request.user)
 
     def get_urls(self) -> list[URLPattern | URLResolver]:
@@ -49,8 +50,6 @@ class PortalAdminSite(admin.AdminSite):
         login attempts, ...) answers non-superusers 403 on every URL, whatever the id: Django
         would look the object up first and tell an existing id (403) from a missing one
         (redirect)."""
-        from accounts.admin_base import TenantScopedAdmin
-
         urls = super().get_urls()
         for resolver in urls:
             if not isinstance(resolver, URLResolver):

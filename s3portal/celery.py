@@ -1,6 +1,7 @@
 """Celery application; configuration comes from Django settings (CELERY_* names)."""
 
 import os
+import socket
 
 from celery import Celery
 
@@ -14,6 +15,4 @@ app.autodiscover_tasks()
 @app.task(name="s3portal.ping")
 def ping(value: str) -> dict[str, str]:
     """Round-trip probe used by health checks and the broker integration test."""
-    import socket
-
     return {"echo": value, "worker": socket.gethostname()}

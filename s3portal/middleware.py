@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 
+from audit.context import RequestContext, current_request
+
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    request_id: str
-    client_ip: str | None
-
-
-current_request: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
-    "s3portal_request", default=None
-)
 
 
 def client_ip(request: HttpRequest) -> str | None:

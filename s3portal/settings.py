@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "s3portal.apps.S3PortalConfig",  # the project's own commands (seed_demo)
     "audit",
     "accounts",
     "storage",
@@ -207,6 +208,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# The one retry policy of every task (accounts/retry.py): transient errors only, waiting
+# TASK_RETRY_BACKOFF * 2^n seconds (capped, jittered 0.5-1.5x), at most TASK_MAX_RETRIES times.
+# File backups keep their own FILES_BACKUP_TASK_RETRIES / FILES_BACKUP_RETRY_BACKOFF(_MAX).
+TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=5)
+TASK_RETRY_BACKOFF = env.int("TASK_RETRY_BACKOFF", default=30)
+TASK_RETRY_BACKOFF_MAX = env.int("TASK_RETRY_BACKOFF_MAX", default=900)
+
 # The periodic schedule: one table. Each interval is overridable by environment (seconds);
 # `expires` drops a run that waited in the queue longer than its own interval.
 VERIFY_ACCOUNTS_INTERVAL = env.int("VERIFY_ACCOUNTS_INTERVAL", default=24 * 3600)
@@ -224,10 +232,8 @@ def _every(task: str, seconds: int) -> dict[str, object]:
 
 
 CELERY_BEAT_SCHEDULE = {
-    "verify-aws-accounts": _every(
-        "accounts.tasks.verify_all_aws_accounts", VERIFY_ACCOUNTS_INTERVAL
-    ),
-    "scan-all-accounts": _every("storage.tasks.scan_all_accounts", SCAN_INTERVAL),
+    "verify-aws-accounts": _every("accounts.verify_all_aws_accounts", VERIFY_ACCOUNTS_INTERVAL),
+    "scan-all-accounts": _every("storage.scan_all_accounts", SCAN_INTERVAL),
     "files-reconcile-backups": _every("files.reconcile_backups", FILES_RECONCILE_INTERVAL),
     "files-retry-failed-backups": _every("files.retry_failed_backups", FILES_RETRY_FAILED_INTERVAL),
     "files-expiry-sweep": _every("files.expire_files", FILES_EXPIRY_SWEEP_INTERVAL),
@@ -267,8 +273,8 @@ FILES_TOO_LARGE_DRAIN_LIMIT = env.int("FILES_TOO_LARGE_DRAIN_LIMIT", default=64 
 FILES_S3_CHECKSUMS = env.bool("FILES_S3_CHECKSUMS", default=True)
 
 # --- Bucket scans (storage.scan) ---
-# Per-bucket checks run in a bounded thread pool (one per account scan); botocore's connection
-# pool is sized from the same number.
+# Per-bucket checks run in a bounded thread pool (one per account scan). Each botocore client
+# keeps at most 32 connections (accounts/aws.py client_config): larger pools wait for one.
 SCAN_POOL_SIZE = env.int("SCAN_POOL_SIZE", default=16)
 SCAN_OBJECT_ACL_POOL_SIZE = env.int("SCAN_OBJECT_ACL_POOL_SIZE", default=16)
 # A running scan with no progress for this long is taken as dead and its account freed.

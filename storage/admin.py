@@ -15,27 +15,15 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from accounts.access import role_at_least, tenants_for, user_role
-from accounts.admin_base import TenantListFilter, TenantScopedAdmin
+from accounts.admin_base import TenantListFilter
+from accounts.admin_readonly import ReadOnlyScopedAdmin
 from accounts.models import Role
+from accounts.users import acting_user
 from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
-from storage.remediation import FIXES, FixConflict, FixError, plan_fix, run_fix
+from storage.remediation import FIXES, FixError, plan_fix
+from storage.remediation.apply import Applied, apply_fix
 from storage.remediation.forms import default_data, form_class, needs_input
 from storage.scan.checks import CHECK_NAMES, label
-
-
-class ReadOnlyScopedAdmin(TenantScopedAdmin):
-    """Scan results are written by scans only: viewable, never edited or deleted here."""
-
-    view_role = Role.OPERATOR
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ExposureFilter(admin.SimpleListFilter):
@@ -261,31 +249,21 @@ class BucketAdmin(ReadOnlyScopedAdmin):
     def _apply(
         self, request: HttpRequest, buckets: list[Bucket], action: str, params: dict[str, Any]
     ) -> None:
-        fix = FIXES[action]
         for bucket in buckets:
-            if fix.streaming:
-                from storage.tasks import queue_object_acl_reset
-
-                queue_object_acl_reset(bucket, params, request.user)
+            digest = request.POST.get(f"digest-{bucket.pk}") or None
+            result = apply_fix(
+                bucket, action, params, actor=acting_user(request), expected_digest=digest
+            )
+            if result.status is Applied.QUEUED:
                 self.message_user(request, f"{bucket.name}: object ACL reset queued.")
-                continue
-            try:
-                outcome = run_fix(
-                    bucket,
-                    action,
-                    params,
-                    actor=request.user,
-                    dry_run=False,
-                    expected_digest=request.POST.get(f"digest-{bucket.pk}") or None,
-                )
-            except FixConflict as exc:
-                self.message_user(request, f"{bucket.name}: {exc}", messages.WARNING)
-                continue
-            except FixError as exc:
-                self.message_user(request, f"{bucket.name}: {exc}", messages.ERROR)
-                continue
-            level = messages.SUCCESS if outcome.applied else messages.INFO
-            self.message_user(request, f"{bucket.name}: {outcome.plan.summary}", level)
+            elif result.status is Applied.CONFLICT:
+                self.message_user(request, f"{bucket.name}: {result.error}", messages.WARNING)
+            elif result.status is Applied.FAILED:
+                self.message_user(request, f"{bucket.name}: {result.error}", messages.ERROR)
+            else:
+                assert result.outcome is not None
+                level = messages.SUCCESS if result.status is Applied.APPLIED else messages.INFO
+                self.message_user(request, f"{bucket.name}: {result.outcome.plan.summary}", level)
 
 
 @admin.register(ScanRun)

@@ -82,15 +82,8 @@ class Bucket(models.Model):
     def tenant(self) -> Tenant:
         return self.account.tenant
 
-    @property
-    def is_gone(self) -> bool:
-        return self.gone_at is not None
-
     def failing_checks(self) -> list[str]:
         return sorted(n for n, c in self.checks.items() if c.get("status") == "fail")
-
-    def erroring_checks(self) -> list[str]:
-        return sorted(n for n, c in self.checks.items() if c.get("status") == "error")
 
     def audit_dict(self) -> dict[str, Any]:
         return {"bucket": self.name, "region": self.region, "account": self.account.name}
@@ -298,7 +291,3 @@ class Finding(models.Model):
         if self.tenant_id is None:
             self.tenant_id = self.bucket.account.tenant_id
         self.severity_rank = SEVERITY_RANK.get(self.severity, 0)
-
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None

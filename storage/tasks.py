@@ -1,7 +1,8 @@
 """Scheduled scans: beat -> scan_all_accounts -> one scan_account per verified account.
 
 Tasks take ids, exit cleanly when their object is gone, and are idempotent (a finished run is
-left alone). Only transient errors (throttling, network) are retried, with backoff and jitter.
+left alone). Only transient errors (throttling, network) are retried, by the one retry policy
+(accounts.retry).
 """
 
 from __future__ import annotations
@@ -10,12 +11,23 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import AwsAccount
+from accounts.retry import PolicyTask, retry_policy
+from accounts.users import User
 from storage.models import Bucket, ScanRun
+from storage.remediation import FixError, run_fix
+from storage.scan.runner import (
+    TransientScanError,
+    active_run,
+    create_run,
+    execute,
+    expire_stale_runs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,14 +41,12 @@ def verified_accounts() -> QuerySet[AwsAccount]:
 
 
 def enqueue_account_scan(
-    account: AwsAccount, *, trigger: str, actor: Any = None
+    account: AwsAccount, *, trigger: str, actor: User | None = None
 ) -> tuple[ScanRun, bool]:
     """Queue a scan of the account unless one is already queued or running.
 
     Returns (run, created). The task is sent when the surrounding transaction commits.
     """
-    from storage.scan.runner import active_run, create_run, expire_stale_runs
-
     expire_stale_runs(account.pk)
     with transaction.atomic():
         existing = active_run(account.pk)
@@ -47,7 +57,7 @@ def enqueue_account_scan(
     return run, True
 
 
-@shared_task(name="storage.tasks.scan_all_accounts")
+@shared_task(name="storage.scan_all_accounts", **retry_policy())
 def scan_all_accounts() -> int:
     queued = 0
     for account in verified_accounts():
@@ -57,14 +67,8 @@ def scan_all_accounts() -> int:
     return queued
 
 
-@shared_task(
-    name="storage.tasks.scan_account",
-    bind=True,
-    max_retries=5,
-)
-def scan_account(self: Any, account_id: int, run_id: int | None = None) -> dict[str, Any]:
-    from storage.scan.runner import TransientScanError, create_run, execute
-
+@shared_task(bind=True, name="storage.scan_account", **retry_policy(TransientScanError))
+def scan_account(self: PolicyTask, account_id: int, run_id: int | None = None) -> dict[str, Any]:
     account = AwsAccount.objects.select_related("tenant").filter(pk=account_id).first()
     if account is None:
         return {"account_id": account_id, "skipped": "gone"}
@@ -79,39 +83,26 @@ def scan_account(self: Any, account_id: int, run_id: int | None = None) -> dict[
     try:
         execute(run)
     except TransientScanError as exc:
-        if self.request.retries >= self.max_retries:
-            ScanRun.objects.filter(pk=run.pk, status=ScanRun.Status.QUEUED).update(
-                status=ScanRun.Status.FAILED,
-                finished_at=timezone.now(),
-                message=f"gave up after {self.max_retries} retries: {exc}",
-            )
-            return {"account_id": account_id, "run_id": run.pk, "status": "failed"}
-        # Exponential backoff with jitter: 30 s, 60 s, 120 s ... capped at 10 min.
-        countdown = min(600, 30 * 2**self.request.retries)
-        raise self.retry(exc=exc, countdown=countdown + countdown * 0.2 * _jitter()) from exc
+        if self.request.retries < (self.max_retries or 0):
+            raise  # the retry policy retries it, with backoff and jitter
+        ScanRun.objects.filter(pk=run.pk, status=ScanRun.Status.QUEUED).update(
+            status=ScanRun.Status.FAILED,
+            finished_at=timezone.now(),
+            message=f"gave up after {self.max_retries} retries: {exc}",
+        )
+        return {"account_id": account_id, "run_id": run.pk, "status": "failed"}
     run.refresh_from_db()
     return {"account_id": account_id, "run_id": run.pk, "status": run.status}
 
 
-def _jitter() -> float:
-    import random
-
-    return random.random()  # noqa: S311 - jitter, not security
-
-
-@shared_task(name="storage.tasks.reset_object_acls", bind=True, max_retries=0)
+@shared_task(name="storage.reset_object_acls", **retry_policy())
 def reset_object_acls(
-    self: Any,
     bucket_id: int,
     only: list[str] | None = None,
     exclude: list[str] | None = None,
     actor_id: int | None = None,
 ) -> dict[str, Any]:
     """The "reset object ACLs" fix for large buckets, run by a worker (the portal enqueues it)."""
-    from django.contrib.auth import get_user_model
-
-    from storage.remediation import FixError, run_fix
-
     bucket = Bucket.objects.select_related("account__tenant").filter(pk=bucket_id).first()
     if bucket is None:
         return {"bucket_id": bucket_id, "skipped": "gone"}
@@ -130,7 +121,7 @@ def reset_object_acls(
     return {"bucket_id": bucket_id, "changed": outcome.changed, "summary": outcome.plan.summary}
 
 
-def queue_object_acl_reset(bucket: Bucket, params: dict[str, Any], actor: Any) -> None:
+def queue_object_acl_reset(bucket: Bucket, params: dict[str, Any], actor: User | None) -> None:
     """Enqueue the object ACL reset of one bucket once the caller's transaction commits."""
     only, exclude = list(params.get("only", [])), list(params.get("exclude", []))
     actor_id = getattr(actor, "pk", None)

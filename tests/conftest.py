@@ -20,6 +20,16 @@ os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
 PASSWORD = "correct horse battery staple"
 
+# One way to load the shared fixtures: each fixture module is a plugin of the whole suite.
+pytest_plugins = ["tests.scan_fixtures", "tests.files_fixtures"]
+
+# Persona groups for parametrised tests (`from tests.conftest import TENANT_A`).
+TENANT_A = ("alice", "oscar", "bob", "vera")  # every role of tenant A
+FIXERS = ("alice", "oscar")  # operators and admins: scans, fixes
+ADMIN_SITE_USERS = ("alice", "oscar", "root")  # who reaches /admin/
+NOT_ADMIN_SITE_USERS = ("bob", "vera", "stranger")
+OTHER_TENANT = "carol"  # tenant B admin: sees none of tenant A
+
 
 def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
@@ -44,6 +54,21 @@ class Personas:
         client = Client()
         client.force_login(getattr(self, name))
         return client
+
+    def statuses(
+        self, url: str, names: tuple[str, ...] | list[str], *, method: str = "get", data: Any = None
+    ) -> dict[str, int]:
+        """persona -> status code of one request to url (the isolation helper)."""
+        return {
+            name: getattr(self.client_for(name), method)(url, data or {}).status_code
+            for name in names
+        }
+
+    def assert_statuses(
+        self, url: str, expected: dict[str, int], *, method: str = "get", data: Any = None
+    ) -> None:
+        """Each persona gets exactly its expected status (another tenant 404, a weaker role 403)."""
+        assert self.statuses(url, list(expected), method=method, data=data) == expected, url
 
 
 @pytest.fixture

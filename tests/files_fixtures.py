@@ -1,4 +1,4 @@
-"""Fixtures for the files tests (import with `from tests.files_fixtures import *  # noqa`).
+"""Fixtures for the files tests (a plugin of the whole suite: `pytest_plugins` in conftest.py).
 
 Buckets live in in-process moto (the `moto` fixture of conftest). Backups are never sent to a
 broker here: `enqueued` records the ids that would have been sent.

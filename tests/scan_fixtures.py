@@ -1,4 +1,4 @@
-"""Fixtures of the scan tests; a module loads them with `pytest_plugins = ["tests.scan_fixtures"]`.
+"""Fixtures of the scan tests (a plugin of the whole suite: `pytest_plugins` in conftest.py).
 
 * ``verified_account``: tenant A's AWS account, verified (moto's account id).
 * ``s3``/``s3control``: boto3 clients on the in-process moto.

@@ -1,5 +1,5 @@
 """Helpers of the scan tests (plain functions and constants; the fixtures are in
-tests/scan_fixtures.py, loaded with ``pytest_plugins = ["tests.scan_fixtures"]``)."""
+tests/scan_fixtures.py, loaded for every module by tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -224,3 +224,25 @@ def test_access_key_sessions_are_cached_until_the_account_changes(account_a: Any
     second = aws.session_for(account_a)
     assert second is not first
     assert second.get_credentials().secret_key == "rotated-secret-value"
+
+
+def test_verification_clears_only_the_verified_accounts_cached_sessions(
+    personas: Any, monkeypatch: Any
+) -> None:
+    from accounts import aws, verification
+
+    aws.clear_session_cache()
+    first = AwsAccount.objects.create(tenant=personas.tenant_a, name="first")
+    second = AwsAccount.objects.create(tenant=personas.tenant_a, name="second")
+    aws.session_for(first)
+    aws.session_for(second)
+    assert {key[0] for key in aws._session_cache} == {first.pk, second.pk}
+
+    class FakeSts:
+        def get_caller_identity(self) -> dict[str, str]:
+            return {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/x"}
+
+    monkeypatch.setattr(verification.aws, "client", lambda *a, **k: FakeSts())
+    assert verification.verify_account(first).ok
+    assert {key[0] for key in aws._session_cache} == {second.pk}
+    aws.clear_session_cache()

@@ -12,7 +12,6 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from storage.files import services, tasks
 from storage.files.models import BackupState, FileSpace, StoredFile
-from tests.files_fixtures import *  # noqa: F403
 from tests.files_fixtures import BACKUP_A, BUCKET_A, object_keys, stored_file
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from django.utils import timezone
 
+from accounts import retry
 from audit.models import AuditEvent
-from storage.files import backup, backup_jobs, services, tasks
+from storage.files import backup, jobs, s3, services, tasks
 from storage.files.models import BackupState, DeleteReason, StoredFile
-from tests.files_fixtures import *  # noqa: F403
 from tests.files_fixtures import BACKUP_A, BUCKET_A, object_keys, stored_file, upload
 
 pytestmark = pytest.mark.django_db
@@ -186,7 +186,7 @@ def test_failing_copy_is_retried_with_backoff_then_succeeds(
     personas: Any, space_a: Any, enqueued: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stored = stored_file(space_a, personas.bob)
-    real_copy = backup_jobs.server_side_copy
+    real_copy = jobs.server_side_copy
     calls: list[int] = []
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
@@ -196,14 +196,14 @@ def test_failing_copy_is_retried_with_backoff_then_succeeds(
         return real_copy(*args, **kwargs)
 
     countdowns: list[float] = []
-    real_backoff = tasks.backoff_seconds
+    real_backoff = retry.backoff_seconds
 
-    def record_backoff(retries: int) -> float:
-        countdowns.append(real_backoff(retries))
+    def record_backoff(*args: Any, **kwargs: Any) -> float:
+        countdowns.append(real_backoff(*args, **kwargs))
         return countdowns[-1]
 
-    monkeypatch.setattr(backup_jobs, "server_side_copy", flaky)
-    monkeypatch.setattr(tasks, "backoff_seconds", record_backoff)
+    monkeypatch.setattr(jobs, "server_side_copy", flaky)
+    monkeypatch.setattr(retry, "backoff_seconds", record_backoff)
     result = tasks.backup_file.apply(args=[stored.pk])  # eager: retries run inline
     assert result.get()["state"] == "copied"
     assert len(calls) == 3
@@ -214,7 +214,7 @@ def test_failing_copy_is_retried_with_backoff_then_succeeds(
 
 
 def test_backoff_is_capped_and_jittered() -> None:
-    values = {round(tasks.backoff_seconds(20), 3) for _ in range(20)}
+    values = {round(tasks.backup_file.backoff(20), 3) for _ in range(20)}
     assert all(450 <= v <= 1350 for v in values)
     assert len(values) > 1
 
@@ -227,8 +227,8 @@ def test_transient_errors_beyond_the_retries_leave_the_backup_failed(
     def down(*args: Any, **kwargs: Any) -> Any:
         raise EndpointConnectionError(endpoint_url="https://s3.example")
 
-    monkeypatch.setattr(backup_jobs, "server_side_copy", down)
-    monkeypatch.setattr(tasks, "backoff_seconds", lambda retries: 0)
+    monkeypatch.setattr(jobs, "server_side_copy", down)
+    monkeypatch.setattr(retry, "backoff_seconds", lambda *args, **kwargs: 0)
     outcome = tasks.backup_file.apply(args=[stored.pk]).get()
     assert outcome["state"] == "failed" and outcome["given_up"] is False
     stored.refresh_from_db()
@@ -246,7 +246,7 @@ def test_permanent_error_fails_at_once_with_an_actionable_message(
     def denied(*args: Any, **kwargs: Any) -> Any:
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "CopyObject")
 
-    monkeypatch.setattr(backup_jobs, "server_side_copy", denied)
+    monkeypatch.setattr(jobs, "server_side_copy", denied)
     outcome = tasks.backup_file.apply(args=[stored.pk]).get()
     assert outcome["state"] == "failed"
     stored.refresh_from_db()
@@ -260,7 +260,7 @@ def test_backup_failed_for_good_is_audited_once(
     settings.FILES_BACKUP_MAX_ATTEMPTS = 2
     stored = stored_file(space_a, personas.bob)
     monkeypatch.setattr(
-        backup_jobs,
+        jobs,
         "server_side_copy",
         lambda *a, **k: (_ for _ in ()).throw(
             ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "CopyObject")
@@ -275,7 +275,7 @@ def test_backup_failed_for_good_is_audited_once(
     StoredFile.objects.filter(pk=stored.pk).update(
         backup_last_attempt_at=timezone.now() - dt.timedelta(days=1)
     )
-    assert backup_jobs.failed_backups_to_retry() == []
+    assert jobs.failed_backups_to_retry() == []
 
 
 def test_missing_primary_object_fails_clearly(
@@ -338,7 +338,7 @@ def test_reconcile_selects_only_stale_unclaimed_pending(
         backup_claimed_at=timezone.now() - dt.timedelta(hours=3)
     )
     StoredFile.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
-    assert sorted(backup_jobs.backups_to_reconcile()) == sorted([stale.pk, orphaned.pk])
+    assert sorted(jobs.backups_to_reconcile()) == sorted([stale.pk, orphaned.pk])
 
 
 def test_failed_backups_are_retried_on_the_slower_schedule(
@@ -416,19 +416,19 @@ def test_expiry_sweep_retries_later_when_s3_fails(
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise slow_down("DeleteObject")
 
-    monkeypatch.setattr(services, "_delete_exact", refuse)
-    assert services.expire_due_files() == {"expired": 0, "failed": 1}
+    monkeypatch.setattr(s3, "delete_exact", refuse)
+    assert jobs.expire_due_files() == {"expired": 0, "failed": 1}
     stored.refresh_from_db()
     assert stored.deleted_at is None
     monkeypatch.undo()
-    assert services.expire_due_files() == {"expired": 1, "failed": 0}
+    assert jobs.expire_due_files() == {"expired": 1, "failed": 0}
 
 
 def test_backup_of_a_file_that_expired_meanwhile_is_removed(
     personas: Any, space_a: Any, buckets: Any, enqueued: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stored = stored_file(space_a, personas.bob)
-    real_copy = backup_jobs.server_side_copy
+    real_copy = jobs.server_side_copy
 
     def copy_then_expire(*args: Any, **kwargs: Any) -> Any:
         result = real_copy(*args, **kwargs)
@@ -437,7 +437,7 @@ def test_backup_of_a_file_that_expired_meanwhile_is_removed(
         )
         return result
 
-    monkeypatch.setattr(backup_jobs, "server_side_copy", copy_then_expire)
+    monkeypatch.setattr(jobs, "server_side_copy", copy_then_expire)
     tasks.backup_file(stored.pk)
     assert object_keys(buckets, BACKUP_A) == []
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from storage.files.models import DeleteReason, StoredFile
-from tests.files_fixtures import *  # noqa: F403
 from tests.files_fixtures import BACKUP_A, BUCKET_A, object_keys, stored_file
 
 pytestmark = pytest.mark.django_db
@@ -323,12 +322,12 @@ def test_delete_when_no_backup_can_be_made_says_so(
 ) -> None:
     from botocore.exceptions import ClientError
 
-    from storage.files import backup_jobs
+    from storage.files import jobs
 
     def denied(*args: Any, **kwargs: Any) -> Any:
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "CopyObject")
 
-    monkeypatch.setattr(backup_jobs, "server_side_copy", denied)
+    monkeypatch.setattr(jobs, "server_side_copy", denied)
     url = reverse("files:delete", args=[files["bob1"].pk])
     answer = personas.client_for("bob").post(url, **JSON).json()
     assert answer == {
@@ -382,12 +381,12 @@ def test_delete_with_s3_error_is_502_and_keeps_the_row(
 ) -> None:
     from botocore.exceptions import ClientError
 
-    from storage.files import services
+    from storage.files import s3
 
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DeleteObject")
 
-    monkeypatch.setattr(services, "_delete_exact", refuse)
+    monkeypatch.setattr(s3, "delete_exact", refuse)
     stored = files["bob1"]
     response = personas.client_for("bob").post(reverse("files:delete", args=[stored.pk]), **JSON)
     assert response.status_code == 502

@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from storage.files.models import BackupState, StoredFile
-from tests.files_fixtures import *  # noqa: F403
 from tests.files_fixtures import BUCKET_A, object_keys, raw_upload, upload
 
 pytestmark = pytest.mark.django_db
@@ -385,12 +384,12 @@ def test_missing_csrf_token_is_403_before_anything_is_stored(
 def test_wrong_csrf_header_is_refused_without_reading_the_body(
     personas: Any, space_a: Any, s3_a: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage.files import views
+    from storage.files import uploads
 
     def must_not_run(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the body was parsed before the CSRF check")
 
-    monkeypatch.setattr(views, "S3StreamingUploadHandler", must_not_run)
+    monkeypatch.setattr(uploads, "S3StreamingUploadHandler", must_not_run)
     client = Client(enforce_csrf_checks=True)
     client.force_login(personas.bob)
     client.get(reverse("files:list"))  # sets the csrftoken cookie

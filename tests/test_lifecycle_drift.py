@@ -49,7 +49,7 @@ def test_edit_outside_the_portal_opens_a_finding(
     put(s3, THEIRS, dict(MINE, Expiration={"Days": 1}))
     run = full_scan(verified_account)
     finding = drift_findings(lc_bucket).get()
-    assert finding.severity == "medium" and finding.is_open
+    assert finding.severity == "medium" and finding.resolved_at is None
     assert finding.opened_by == run
     assert "Rule s3portal-logs was edited outside the portal (Expiration)" in finding.detail
     assert '{"Expiration":{"Days":7}}' in finding.detail

@@ -15,8 +15,6 @@ import pytest
 from storage.scan.checks import CHECK_NAMES
 from tests.scan_helpers import ACCOUNT_ID, ALL_FLAGS, ALL_USERS, public_policy, scan_one
 
-pytest_plugins = ["tests.scan_fixtures"]
-
 pytestmark = pytest.mark.django_db
 
 

@@ -15,8 +15,6 @@ from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
 from storage.scan.checks import CHECK_NAMES
 from tests.scan_helpers import ALL_FLAGS
 
-pytest_plugins = ["tests.scan_fixtures"]
-
 pytestmark = pytest.mark.django_db
 STATUSES = {"pass", "fail", "error"}
 

@@ -12,8 +12,6 @@ from storage.models import Bucket
 from storage.remediation import FIXES, FixConflict, FixError, plan_fix, run_fix
 from tests.scan_helpers import ALL_FLAGS, ALL_USERS, full_scan, public_policy
 
-pytest_plugins = ["tests.scan_fixtures"]
-
 pytestmark = pytest.mark.django_db
 
 

@@ -24,8 +24,6 @@ from storage.scan.object_acl import (
 )
 from tests.scan_helpers import ALL_USERS
 
-pytest_plugins = ["tests.scan_fixtures"]
-
 OWNER = {"Grantee": {"Type": "CanonicalUser", "ID": "owner"}, "Permission": "FULL_CONTROL"}
 
 

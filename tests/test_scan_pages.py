@@ -13,13 +13,10 @@ import pytest
 from django.urls import reverse
 
 from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
+from tests.conftest import FIXERS, TENANT_A
 from tests.scan_helpers import ALL_FLAGS, full_scan, public_policy
 
-pytest_plugins = ["tests.scan_fixtures"]
-
 pytestmark = pytest.mark.django_db
-TENANT_A = ["alice", "oscar", "bob", "vera"]
-FIXERS = ["alice", "oscar"]
 READERS_ONLY = ["bob", "vera"]
 
 
@@ -84,6 +81,18 @@ def test_bucket_list_scan_button_for_operators_only(personas: Any, world: Any) -
 def test_anonymous_and_tenantless(client: Any, personas: Any, world: Any) -> None:
     assert client.get(reverse("storage:bucket_list")).status_code == 302
     assert personas.client_for("stranger").get(reverse("storage:bucket_list")).status_code == 403
+
+
+def test_bucket_and_snapshot_pages_redirect_anonymous_to_login(client: Any, world: Any) -> None:
+    bucket = world["a_public"]
+    snapshot = BucketSnapshot.objects.filter(bucket=bucket).first()
+    for url in (
+        reverse("storage:bucket_detail", args=[bucket.pk]),
+        reverse("storage:snapshot_detail", args=[bucket.pk, snapshot.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == f"{reverse('login')}?next={url}"
 
 
 # --- bucket detail --------------------------------------------------------------------------
@@ -479,3 +488,16 @@ def test_admin_fix_action_needs_operator(personas: Any, world: Any, s3: Any) -> 
     )
     with pytest.raises(Exception, match="NoSuchPublicAccessBlockConfiguration"):
         s3.get_public_access_block(Bucket="a-public")
+
+
+def test_bucket_and_fix_pages_by_persona(personas: Any, world: Any) -> None:
+    """The isolation helper: every persona's exact status on one tenant-A bucket."""
+    pk = world["a_public"].pk
+    personas.assert_statuses(
+        reverse("storage:bucket_detail", args=[pk]),
+        {"alice": 200, "oscar": 200, "bob": 200, "vera": 200, "carol": 404, "root": 200},
+    )
+    personas.assert_statuses(
+        reverse("storage:fix", args=[pk, "enable_versioning"]),
+        {"alice": 200, "oscar": 200, "bob": 403, "vera": 403, "carol": 404, "stranger": 404},
+    )

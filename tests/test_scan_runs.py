@@ -18,8 +18,6 @@ from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
 from storage.scan import fanout, inventory, runner
 from tests.scan_helpers import full_scan, public_policy
 
-pytest_plugins = ["tests.scan_fixtures"]
-
 pytestmark = pytest.mark.django_db
 
 
@@ -465,7 +463,7 @@ def test_rescan_of_one_bucket(verified_account: Any, make_bucket: Any, s3: Any) 
 
 def test_schedule_entry(settings: Any) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["scan-all-accounts"]
-    assert entry["task"] == "storage.tasks.scan_all_accounts"
+    assert entry["task"] == "storage.scan_all_accounts"
     assert entry["schedule"] == settings.SCAN_INTERVAL
     assert entry["options"]["expires"] == settings.SCAN_INTERVAL
 
@@ -546,5 +544,5 @@ def test_scan_all_accounts_is_registered() -> None:
     from s3portal.celery import app
 
     app.loader.import_default_modules()
-    assert "storage.tasks.scan_all_accounts" in app.tasks
-    assert "storage.tasks.scan_account" in app.tasks
+    assert "storage.scan_all_accounts" in app.tasks
+    assert "storage.scan_account" in app.tasks

@@ -1,10 +1,16 @@
 """End-user files (the ``files`` app): uploads, downloads, expiry and server-side backups.
 
+An app of its own inside ``storage/`` (label ``files``): it depends on ``accounts`` and ``audit``
+only and imports nothing from the rest of ``storage`` (tests/test_import_graph.py holds it to
+that). Who may see, upload, download and change files is ``accounts.policy.FilesPolicy``.
+
 * models: ``FileSpace`` (one per tenant: primary and backup buckets) and ``StoredFile``.
-* :mod:`.services` -- every change (upload, delete, expiry, restore), audited;
-  :mod:`.backup_jobs` -- what the backup task does (claim, copy, verify, record).
-* :mod:`.views` / :mod:`.http` -- pages and their JSON twins, scoping, CSRF; :mod:`.tasks` --
-  Celery tasks; :mod:`.backup` -- server-side copies; :mod:`.admin`; ``set_file_space``.
+* :mod:`.services` -- what people do (upload, download, delete, expiry, restore), audited;
+  :mod:`.s3` -- clients and exact S3 operations; :mod:`.jobs` -- the background work
+  (backups: claim, copy, verify, record; the expiry sweep; purges of kept backups);
+  :mod:`.tasks` -- Celery tasks that only call into :mod:`.jobs`.
+* :mod:`.views` / :mod:`.http` -- pages and their JSON twins, scoping, CSRF;
+  :mod:`.backup` -- server-side copies; :mod:`.admin`; ``set_file_space``.
 
 Bounded-memory streaming of end-user files between the browser, Django and S3:
 

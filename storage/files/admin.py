@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from accounts.access import tenants_for
 from accounts.admin_base import TenantListFilter, TenantScopedAdmin
 from accounts.models import Role
+from accounts.users import acting_user
 
 from . import services
 from .forms import FileSpaceAdminForm
@@ -43,15 +44,14 @@ class FileSpaceAdmin(TenantScopedAdmin):
     def max_size(self, obj: FileSpace) -> str:
         return filesizeformat(obj.max_file_size)
 
-    def save_model(self, request: HttpRequest, obj: FileSpace, form: Any, change: bool) -> None:
+    def save_model(  # type: ignore[override]  # this admin only ever saves FileSpace rows
+        self, request: HttpRequest, obj: FileSpace, form: Any, change: bool
+    ) -> None:
         self.ensure_may_save(request, obj)
-        services.save_file_space(request.user, obj)
+        services.save_file_space(acting_user(request), obj)
 
     def delete_model(self, request: HttpRequest, obj: FileSpace) -> None:
-        import audit
-
-        audit.record(request.user, obj.tenant, "files.space.delete", obj, before=obj.audit_dict())
-        super().delete_model(request, obj)
+        services.delete_file_space(acting_user(request), obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[FileSpace]) -> None:
         for space in queryset:
@@ -146,7 +146,8 @@ class StoredFileAdmin(TenantScopedAdmin):
 
     @admin.display(description="backup", ordering="backup_state")
     def backup(self, obj: StoredFile) -> str:
-        css = {BackupState.COPIED: "good", BackupState.FAILED: "bad"}.get(obj.backup_state, "warn")
+        css_by_state: dict[str, str] = {BackupState.COPIED: "good", BackupState.FAILED: "bad"}
+        css = css_by_state.get(obj.backup_state, "warn")
         label = obj.get_backup_state_display()
         if obj.backup_deleted_at:
             label += " (purged)"
@@ -160,7 +161,7 @@ class StoredFileAdmin(TenantScopedAdmin):
             if not self.has_change_permission(request, stored):
                 continue
             try:
-                services.restore_file(request.user, stored)
+                services.restore_file(acting_user(request), stored)
             except services.FilesError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -171,7 +172,7 @@ class StoredFileAdmin(TenantScopedAdmin):
         started = 0
         for stored in queryset.select_related("tenant"):
             if self.has_change_permission(request, stored) and services.retry_backup(
-                request.user, stored
+                acting_user(request), stored
             ):
                 started += 1
         self.message_user(request, f"Backup started again for {started} file(s).")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import string
 import unicodedata
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -51,7 +50,6 @@ class ObjectStream(Iterator[bytes]):
         self.content_length: int | None = response.get("ContentLength")
         self.content_type: str | None = response.get("ContentType")
         self.etag: str | None = response.get("ETag")
-        self.last_modified: datetime | None = response.get("LastModified")
         self.version_id: str | None = response.get("VersionId")
         self.metadata: dict[str, str] = dict(response.get("Metadata") or {})
 

@@ -66,7 +66,8 @@ class FileSpaceAdminForm(forms.ModelForm):
         ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         # The model's clean() ran in _post_clean after this; run the bucket check only on an

@@ -1,11 +1,14 @@
-"""Request plumbing shared by the file views: who may do what, JSON-or-HTML answers, CSRF.
+"""Request plumbing shared by the file views: the user's standing, JSON-or-HTML answers, CSRF.
+
+What each role may do with files is accounts.policy.FilesPolicy; FilesContext binds it to a
+request's user, tenant and file space.
 
 * Every answer is JSON when the client asks for it (``Accept: application/json``), HTML otherwise;
   errors are ``{"error": "..."}`` with a 4xx/5xx status, never a stack trace.
 * Scoping fails closed: another tenant's file, another member's file, or a deleted file is 404;
   a role that is too weak for the action is 403.
 * CSRF is checked by the views themselves (they are ``csrf_exempt`` for the middleware) so a
-  failure answers in the client's format, and so the upload view can check a header token
+  failure answers in the client's format, and so an upload (uploads.py) can check a header token
   *before* it streams a single byte to S3.
 """
 
@@ -21,16 +24,19 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
-from accounts.access import current_tenant, get_for_user, role_at_least, user_role
+from accounts.access import current_tenant, get_for_user, user_role
 from accounts.models import Role, Tenant
+from accounts.policy import FilesPolicy
+from accounts.users import User, acting_user
 
-from .models import FileSpace, StoredFile
-from .services import FilesError, file_space_for
+from .errors import FilesError
+from .models import FileSpace, StoredFile, file_space_for
 
 logger = logging.getLogger(__name__)
 
@@ -52,43 +58,49 @@ def error_response(request: HttpRequest, message: str, status: int) -> HttpRespo
 
 @dataclass(frozen=True)
 class FilesContext:
-    """The user's standing in the tenant whose files a page shows."""
+    """The user's standing in the tenant whose files a page shows.
 
-    user: Any
+    What the role allows is accounts.policy.FilesPolicy; this only binds it to a user, a tenant
+    and its file space.
+    """
+
+    user: User
     tenant: Tenant
     role: str
     space: FileSpace | None
 
     @property
+    def policy(self) -> FilesPolicy:
+        viewers_may_download = self.space is not None and self.space.viewers_may_download
+        return FilesPolicy(self.role, viewers_may_download=viewers_may_download)
+
+    @property
     def is_admin(self) -> bool:
-        return role_at_least(self.role, Role.ADMIN)
+        return self.policy.is_admin
 
     @property
     def sees_all(self) -> bool:
-        """Admins manage, viewers read, every file of the tenant; others their own only."""
-        return self.is_admin or self.role == Role.VIEWER
+        return self.policy.sees_all
 
     @property
     def may_upload(self) -> bool:
-        return role_at_least(self.role, Role.MEMBER)
+        return self.policy.may_upload
 
     @property
     def may_download(self) -> bool:
-        if self.role == Role.VIEWER:
-            return self.space is not None and self.space.viewers_may_download
-        return True
+        return self.policy.may_download
 
     def may_change(self, stored: StoredFile) -> bool:
-        return self.is_admin or (self.may_upload and stored.owner_id == self.user.pk)
+        return self.policy.may_change(owns_it=stored.owner_id == self.user.pk)
 
     def visible_files(self) -> Any:
-        files = StoredFile.objects.active().filter(tenant=self.tenant)
+        files = StoredFile.objects.active().for_tenant(self.tenant)
         if not self.sees_all:
             files = files.filter(owner=self.user)
         return files
 
 
-def files_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def files_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Login (JSON clients get 401, not a redirect), a current tenant, and errors as answers.
 
     The view receives a :class:`FilesContext` for the user's current tenant.
@@ -96,15 +108,15 @@ def files_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return _files_view(view, with_tenant=True)
 
 
-def file_action_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def file_action_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Like :func:`files_view` for views about one file: the file's own tenant counts (found
     through :func:`get_file`), not the current one, so anyone outside it gets 404."""
     return _files_view(view, with_tenant=False)
 
 
-def _files_view(view: Callable[..., HttpResponse], *, with_tenant: bool) -> Any:
+def _files_view(view: Callable[..., HttpResponseBase], *, with_tenant: bool) -> Any:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             if not request.user.is_authenticated:
                 if wants_json(request):
@@ -155,8 +167,9 @@ def get_file(request: HttpRequest, pk: int, *, action: str) -> tuple[StoredFile,
         raise Http404(NOT_FOUND) from None
     role = user_role(request.user, stored.tenant)
     assert role is not None  # get_for_user checked membership
-    ctx = FilesContext(request.user, stored.tenant, role, file_space_for(stored.tenant_id))
-    if stored.deleted_at is not None or (not ctx.sees_all and stored.owner_id != request.user.pk):
+    ctx = FilesContext(acting_user(request), stored.tenant, role, file_space_for(stored.tenant_id))
+    owns_it = stored.owner_id == request.user.pk
+    if stored.deleted_at is not None or not ctx.policy.may_see(owns_it=owns_it):
         raise Http404(NOT_FOUND)
     if action == "download" and not ctx.may_download:
         raise PermissionDenied(
@@ -183,8 +196,8 @@ class _FilesCsrf(CsrfViewMiddleware):
         )
 
 
-def _protected_view(request: HttpRequest) -> None:  # stands in for the view being protected
-    return None
+def _protected_view(request: HttpRequest) -> HttpResponse:  # stands in for the protected view
+    return HttpResponse()
 
 
 def check_csrf(request: HttpRequest) -> HttpResponse | None:

@@ -301,3 +301,12 @@ class StoredFile(models.Model):
             "backup_state": self.backup_state,
             "deleted": self.deleted_at is not None,
         }
+
+
+def file_space_for(tenant: Tenant | int) -> FileSpace | None:
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    return (
+        FileSpace.objects.select_related("account", "backup_account", "tenant")
+        .filter(tenant_id=tenant_id)
+        .first()
+    )

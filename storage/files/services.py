@@ -1,5 +1,7 @@
-"""Everything that changes files: uploads, downloads, deletes, expiry, restores (backup copies
-themselves are made by :mod:`.backup_jobs`).
+"""What people do with files: uploads, downloads, deletes, expiry dates, restores.
+
+The S3 calls themselves are in :mod:`.s3`; background work (backups, the expiry sweep, purges)
+in :mod:`.jobs`, run by :mod:`.tasks`.
 
 Views, tasks, the admin and the management command all go through these functions. Each change
 is audited in the transaction that records it; S3 is called before the database is changed, so a
@@ -12,7 +14,8 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -24,8 +27,10 @@ from django.utils import timezone
 import audit
 from accounts import aws
 from accounts.errors import describe_aws_error, error_code
-from accounts.models import AwsAccount, Tenant
+from accounts.models import Tenant
+from accounts.users import User
 
+from . import jobs, s3
 from .backup import CopyVerificationError, server_side_copy
 from .download import (
     DEFAULT_NAME_BYTES,
@@ -34,8 +39,13 @@ from .download import (
     safe_object_name,
     stream_object,
 )
+from .errors import FilesError as FilesError  # re-exported: callers catch services.FilesError
 from .models import BackupState, DeleteReason, FileSpace, StoredFile
+from .models import file_space_for as file_space_for
 from .multipart import MAX_PARTS, MIN_PART_SIZE, UploadedObject
+from .s3 import check_bucket as check_bucket
+from .s3 import s3_client as s3_client
+from .tasks import enqueue_backup
 
 logger = logging.getLogger(__name__)
 
@@ -45,38 +55,7 @@ _NAME_METADATA_CHARS = 1536
 _KEY_LIMIT = 1024
 
 
-class FilesError(Exception):
-    """A failure with a message a person can act on, and the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
 # --------------------------------------------------------------------------- where files live
-
-
-def file_space_for(tenant: Tenant | int) -> FileSpace | None:
-    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    return (
-        FileSpace.objects.select_related("account", "backup_account", "tenant")
-        .filter(tenant_id=tenant_id)
-        .first()
-    )
-
-
-def s3_client(account: AwsAccount, region: str) -> Any:
-    return aws.client(account, "s3", region=region or None)
-
-
-def primary_client(stored: StoredFile) -> Any:
-    return s3_client(stored.account, stored.region)
-
-
-def backup_client(stored: StoredFile) -> Any:
-    assert stored.backup_account is not None
-    return s3_client(stored.backup_account, stored.backup_region)
 
 
 def part_size_for(max_file_size: int) -> int:
@@ -113,30 +92,6 @@ def object_metadata(display_name: str, user_id: int, tenant: Tenant) -> dict[str
 # --------------------------------------------------------------------------- checks
 
 
-def check_bucket(account: AwsAccount, bucket: str, region: str = "") -> str:
-    """HeadBucket with the account's credentials; the bucket's region, or FilesError."""
-    try:
-        response = s3_client(account, region).head_bucket(Bucket=bucket)
-    except (ClientError, BotoCoreError) as exc:
-        code = error_code(exc)
-        if code in {"404", "NoSuchBucket", "NotFound"}:
-            message = f"bucket {bucket!r} does not exist (as seen by account {account.name!r})"
-        elif code in {"403", "AccessDenied", "Forbidden"}:
-            message = (
-                f"the credentials of account {account.name!r} lack s3:ListBucket on bucket "
-                f"{bucket!r} (HeadBucket was refused)"
-            )
-        elif code in {"301", "PermanentRedirect"}:
-            message = f"bucket {bucket!r} is in another region: set its region explicitly"
-        else:
-            message = describe_aws_error(
-                exc, account_name=account.name, operation="s3:ListBucket", resource=bucket
-            )
-        raise FilesError(message) from exc
-    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    return str(response.get("BucketRegion") or headers.get("x-amz-bucket-region") or region)
-
-
 def check_file_space(space: FileSpace) -> list[str]:
     """Both buckets reachable with their accounts; the problems found (empty: all good)."""
     problems = []
@@ -152,7 +107,7 @@ def check_file_space(space: FileSpace) -> list[str]:
 
 
 @transaction.atomic
-def save_file_space(actor: Any, space: FileSpace) -> FileSpace:
+def save_file_space(actor: User | None, space: FileSpace) -> FileSpace:
     """Validate, save and audit a new or changed file space."""
     before = None
     if space.pk:
@@ -172,6 +127,13 @@ def save_file_space(actor: Any, space: FileSpace) -> FileSpace:
     return space
 
 
+@transaction.atomic
+def delete_file_space(actor: User | None, space: FileSpace) -> None:
+    """Delete a file space (its files' rows stay: they name their own buckets); audited."""
+    audit.record(actor, space.tenant, "files.space.delete", space, before=space.audit_dict())
+    space.delete()
+
+
 # --------------------------------------------------------------------------- uploads
 
 
@@ -184,25 +146,8 @@ class PendingUpload:
     part_size: int
 
 
-def enqueue_backup(file_id: int) -> bool:
-    """Send the backup task; a broker outage is logged, and the reconcile task catches up."""
-    from .tasks import backup_file
-
-    try:
-        backup_file.delay(file_id)
-    except Exception:
-        logger.warning(
-            "could not enqueue the backup of file %s (broker unreachable?); "
-            "the periodic reconcile will enqueue it again",
-            file_id,
-            exc_info=True,
-        )
-        return False
-    return True
-
-
 def record_uploads(
-    actor: Any, tenant: Tenant, space: FileSpace, uploads: list[PendingUpload]
+    actor: User, tenant: Tenant, space: FileSpace, uploads: list[PendingUpload]
 ) -> list[StoredFile]:
     """Create the StoredFile rows (audited) and enqueue their backups once committed."""
     created: list[StoredFile] = []
@@ -230,7 +175,7 @@ def record_uploads(
             )
             audit.record(actor, tenant, "files.file.upload", stored, after=stored.audit_dict())
             created.append(stored)
-            transaction.on_commit(lambda pk=stored.pk: enqueue_backup(pk))
+            transaction.on_commit(partial(enqueue_backup, stored.pk))
     return created
 
 
@@ -245,7 +190,7 @@ class DownloadTarget:
     stream: ObjectStream | None = None
 
 
-def download(actor: Any, stored: StoredFile, space: FileSpace | None) -> DownloadTarget:
+def download(actor: User, stored: StoredFile, space: FileSpace | None) -> DownloadTarget:
     """A short-lived presigned URL (or a stream when browsers cannot reach S3); audited."""
     via_portal = space is not None and not space.browser_can_reach_s3
     # SigV4 presigned URLs: required in newer regions, and they carry X-Amz-Expires.
@@ -303,21 +248,6 @@ def download(actor: Any, stored: StoredFile, space: FileSpace | None) -> Downloa
 # --------------------------------------------------------------------------- delete / expiry
 
 
-def _delete_exact(client: Any, bucket: str, key: str, version_id: str) -> None:
-    """Delete exactly that object (that version on versioned buckets), nothing by prefix."""
-    kwargs = {"Bucket": bucket, "Key": key}
-    if version_id:
-        kwargs["VersionId"] = version_id
-    client.delete_object(**kwargs)
-
-
-def _s3_failure(exc: Exception, account: AwsAccount, operation: str, resource: str) -> FilesError:
-    return FilesError(
-        describe_aws_error(exc, account_name=account.name, operation=operation, resource=resource),
-        status=502,
-    )
-
-
 # A file deleted before its backup was made would not be restorable: below this size the delete
 # makes the (server-side, idempotent) backup copy first. Larger ones are deleted without waiting.
 INLINE_BACKUP_LIMIT = 1024 * MiB
@@ -326,24 +256,22 @@ INLINE_BACKUP_LIMIT = 1024 * MiB
 def _backup_before_delete(stored: StoredFile) -> None:
     if stored.backup_state == BackupState.COPIED or stored.size > INLINE_BACKUP_LIMIT:
         return
-    from .backup_jobs import perform_backup  # backup_jobs builds on this module
-
     try:
-        perform_backup(stored.pk)
+        jobs.perform_backup(stored.pk)
     except Exception:
         logger.warning("backup before deleting file %s failed", stored.pk, exc_info=True)
     stored.refresh_from_db()
 
 
-def delete_file(actor: Any, stored: StoredFile, space: FileSpace | None) -> StoredFile:
+def delete_file(actor: User, stored: StoredFile, space: FileSpace | None) -> StoredFile:
     """Delete the primary object now; the backup goes after the tenant's retention period."""
     if stored.deleted_at is not None:
         raise FilesError("This file is already deleted.", status=404)
     _backup_before_delete(stored)
     try:
-        _delete_exact(primary_client(stored), stored.bucket, stored.key, stored.version_id)
+        s3.delete_exact(s3.primary_client(stored), stored.bucket, stored.key, stored.version_id)
     except (ClientError, BotoCoreError) as exc:
-        raise _s3_failure(
+        raise s3.s3_failure(
             exc, stored.account, "s3:DeleteObject", f"s3://{stored.bucket}/{stored.key}"
         ) from exc
     retention = space.delete_retention_days if space is not None else 30
@@ -382,7 +310,7 @@ def parse_expiry(value: str | None, today: date | None = None) -> date | None:
     return parsed
 
 
-def set_expiry(actor: Any, stored: StoredFile, expires_on: date | None) -> StoredFile:
+def set_expiry(actor: User, stored: StoredFile, expires_on: date | None) -> StoredFile:
     with transaction.atomic():
         before = stored.audit_dict()
         stored.expires_on = expires_on
@@ -398,105 +326,10 @@ def set_expiry(actor: Any, stored: StoredFile, expires_on: date | None) -> Store
     return stored
 
 
-def delete_backup_object(stored: StoredFile) -> None:
-    """Delete the file's backup copy (that exact version), if one was made."""
-    if stored.backup_state == BackupState.COPIED and stored.backup_key and stored.backup_account:
-        _delete_exact(
-            backup_client(stored), stored.backup_bucket, stored.backup_key, stored.backup_version_id
-        )
-
-
-def expire_file(stored: StoredFile) -> bool:
-    """Delete one expired file, primary and backup, exactly those objects. True if expired now."""
-    try:
-        _delete_exact(primary_client(stored), stored.bucket, stored.key, stored.version_id)
-        delete_backup_object(stored)
-    except (ClientError, BotoCoreError) as exc:
-        logger.warning(
-            "expiry of file %s failed, the next sweep retries: %s",
-            stored.pk,
-            describe_aws_error(exc, account_name=stored.account.name, operation="s3:DeleteObject"),
-        )
-        return False
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = StoredFile.objects.filter(pk=stored.pk, deleted_at__isnull=True).update(
-            deleted_at=now,
-            delete_reason=DeleteReason.EXPIRED,
-            purge_backup_after=now,
-            backup_deleted_at=now if stored.restorable else None,
-        )
-        if not claimed:  # another sweep (or a person) got there first
-            return False
-        audit.record(
-            None,
-            stored.tenant,
-            "files.file.expire",
-            stored,
-            before=stored.audit_dict(),
-            after={"deleted": True, "backup_deleted": stored.restorable},
-        )
-    return True
-
-
-def expire_due_files(today: date | None = None) -> dict[str, int]:
-    """Expire every file whose date has come, including days the portal was down."""
-    today = today or timezone.localdate()
-    due = (
-        StoredFile.objects.active()
-        .filter(expires_on__lte=today)
-        .select_related("tenant", "owner", "account", "backup_account")
-        .order_by("expires_on", "pk")[: settings.FILES_SWEEP_BATCH]
-    )
-    expired = failed = 0
-    for stored in due:
-        if expire_file(stored):
-            expired += 1
-        else:
-            failed += 1
-    return {"expired": expired, "failed": failed}
-
-
-def purge_due_backups(now: datetime | None = None) -> dict[str, int]:
-    """Delete the backups of deleted files whose retention period is over."""
-    now = now or timezone.now()
-    due = (
-        StoredFile.objects.filter(
-            deleted_at__isnull=False,
-            backup_deleted_at__isnull=True,
-            purge_backup_after__lte=now,
-            backup_state=BackupState.COPIED,
-        )
-        .select_related("tenant", "owner", "backup_account")
-        .order_by("purge_backup_after", "pk")[: settings.FILES_SWEEP_BATCH]
-    )
-    purged = failed = 0
-    for stored in due:
-        try:
-            delete_backup_object(stored)
-        except (ClientError, BotoCoreError) as exc:
-            failed += 1
-            logger.warning("purging the backup of file %s failed: %s", stored.pk, exc)
-            continue
-        with transaction.atomic():
-            if StoredFile.objects.filter(pk=stored.pk, backup_deleted_at__isnull=True).update(
-                backup_deleted_at=now
-            ):
-                audit.record(
-                    None,
-                    stored.tenant,
-                    "files.file.backup_purge",
-                    stored,
-                    after={"backup_bucket": stored.backup_bucket, "backup_key": stored.backup_key},
-                )
-                purged += 1
-    return {"purged": purged, "failed": failed}
-
-
 # --------------------------------------------------------------------------- restore
 
 
-def restore_file(actor: Any, stored: StoredFile) -> StoredFile:
+def restore_file(actor: User, stored: StoredFile) -> StoredFile:
     """Copy the backup back to the primary key (server-side) and undo a delete; audited."""
     if not stored.restorable:
         raise FilesError(
@@ -507,10 +340,10 @@ def restore_file(actor: Any, stored: StoredFile) -> StoredFile:
         )
     try:
         result = server_side_copy(
-            backup_client(stored),
+            s3.backup_client(stored),
             stored.backup_bucket,
             stored.backup_key,
-            primary_client(stored),
+            s3.primary_client(stored),
             stored.bucket,
             stored.key,
             expected_size=stored.size,
@@ -519,7 +352,7 @@ def restore_file(actor: Any, stored: StoredFile) -> StoredFile:
             part_size=stored.part_size,
         )
     except (ClientError, BotoCoreError) as exc:
-        raise _s3_failure(
+        raise s3.s3_failure(
             exc, stored.account, "s3:GetObject (backup) and s3:PutObject", stored.key
         ) from exc
     except CopyVerificationError as exc:
@@ -551,7 +384,7 @@ def restore_file(actor: Any, stored: StoredFile) -> StoredFile:
     return stored
 
 
-def retry_backup(actor: Any, stored: StoredFile) -> bool:
+def retry_backup(actor: User, stored: StoredFile) -> bool:
     """Admin: start the backup over (attempts reset) if it is not copied and the file exists."""
     if stored.deleted_at is not None or stored.backup_state == BackupState.COPIED:
         return False

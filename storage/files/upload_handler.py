@@ -127,7 +127,7 @@ class S3UploadedFile(UploadedFile):
         *,
         field_name: str | None = None,
         charset: str | None = None,
-        content_type_extra: dict[str, str] | None = None,
+        content_type_extra: dict[str, bytes] | None = None,
     ) -> None:
         super().__init__(
             file=None,
@@ -242,7 +242,7 @@ class S3StreamingUploadHandler(FileUploadHandler):
         content_type: str,
         content_length: int | None,
         charset: str | None = None,
-        content_type_extra: dict[str, str] | None = None,
+        content_type_extra: dict[str, bytes] | None = None,
     ) -> None:
         content_type = clean_content_type(content_type)
         super().new_file(

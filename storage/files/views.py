@@ -22,59 +22,42 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
-from django.core.files.uploadhandler import SkipFile
 from django.core.paginator import EmptyPage, Paginator
+from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
-    UnreadablePostError,
 )
-from django.http.multipartparser import MultiPartParserError
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.errors import describe_aws_error
+from accounts.users import AuthenticatedRequest, User
 
-from . import services
-from .download import clean_display_name, content_disposition
+from . import services, uploads
+from .download import content_disposition
 from .forms import DEFAULT_SORT, SORTS, ListQueryForm
 from .http import (
     FilesContext,
     check_csrf,
-    check_csrf_before_body,
     error_response,
     file_action_view,
     files_view,
     get_file,
-    has_csrf_header,
     require_method,
     wants_json,
 )
 from .models import StoredFile
-from .upload_handler import S3StreamingUploadHandler
 
 logger = logging.getLogger(__name__)
-
-
-class BadFileName(ValueError):
-    """A file name the portal refuses (raised while the body is being parsed)."""
-
-
-def not_set_up_message(ctx: FilesContext) -> str:
-    return (
-        f"File storage is not set up for {ctx.tenant.name} yet: a tenant admin chooses the "
-        "primary and backup buckets in the admin (File spaces)."
-    )
 
 
 def file_json(stored: StoredFile) -> dict[str, Any]:
@@ -118,7 +101,7 @@ def file_list(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
     require_method(request, "GET", "HEAD")
     if ctx.space is None:
         if wants_json(request):
-            return error_response(request, not_set_up_message(ctx), 409)
+            return error_response(request, uploads.not_set_up_message(ctx), 409)
         return render(request, "files/not_set_up.html", {"ctx": ctx, "tenant": ctx.tenant})
     form = ListQueryForm(request.GET)
     if not form.is_valid():
@@ -158,7 +141,7 @@ def file_list(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
         "owner": str(owner or ""),
         "per_page": str(form.cleaned_data["per_page"] or ""),
     }
-    owners = []
+    owners: QuerySet[User] | list[User] = []
     if ctx.sees_all:
         owners = (
             get_user_model()
@@ -208,115 +191,18 @@ def _too_large(request: HttpRequest, ctx: FilesContext, file_name: str | None) -
     )
 
 
-@csrf_exempt  # checked below: before the body when the token is in a header, else after it
+@csrf_exempt  # checked by uploads.receive: before the body when the token is in a header
 @files_view
 def upload(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
     require_method(request, "POST")
-    if not ctx.may_upload:
-        return error_response(request, "Viewers have read-only access to files.", 403)
-    space = ctx.space
-    if space is None:
-        return error_response(request, not_set_up_message(ctx), 409)
-    if request.content_type != "multipart/form-data":
-        return error_response(
-            request,
-            "Send files as multipart/form-data, in one or more fields named 'file'.",
-            400,
-        )
-    header_token = has_csrf_header(request)
-    if header_token:
-        rejected = check_csrf_before_body(request)
-        if rejected is not None:
-            return rejected
-
-    user, tenant = ctx.user, ctx.tenant
-    client = services.s3_client(space.account, space.primary_region)
-    part_size = services.part_size_for(space.max_file_size)
-    names: dict[str, str] = {}
-
-    def target(field_name: str, file_name: str, content_type: str) -> Any:
-        if field_name != "file":
-            raise SkipFile()
-        try:
-            display_name = clean_display_name(file_name)
-        except ValueError as exc:
-            raise BadFileName(str(exc)) from exc
-        key = services.object_key(space, user.pk, display_name)
-        names[key] = display_name
-        metadata = services.object_metadata(display_name, user.pk, tenant)
-        return client, space.bucket, key, metadata
-
-    handler = S3StreamingUploadHandler(
-        request,
-        target,
-        max_file_size=space.max_file_size,
-        part_size=part_size,
-        checksums=settings.FILES_S3_CHECKSUMS,
-        drain_limit=settings.FILES_TOO_LARGE_DRAIN_LIMIT,
-        chunk_size=settings.FILES_UPLOAD_CHUNK_SIZE,
-        background=settings.FILES_UPLOAD_BACKGROUND_PARTS,
-    )
-    request.upload_handlers = [handler]
     try:
-        received = request.FILES.getlist("file")
-        if not header_token:
-            rejected = check_csrf(request)
-            if rejected is not None:
-                handler.abort_all()
-                return rejected
-        if handler.too_large is not None:
-            handler.abort_all()
-            return _too_large(request, ctx, handler.too_large.file_name)
-        if handler.interrupted:
-            handler.abort_all()
-            return error_response(
-                request,
-                "The upload was interrupted in the middle of a file; nothing was kept.",
-                400,
-            )
-        if not received:
-            return error_response(
-                request,
-                "No file received: send one or more files in the multipart field 'file' "
-                "(a file name must contain more than dots and spaces).",
-                400,
-            )
-        uploads = [
-            services.PendingUpload(f.uploaded, names[f.uploaded.key], part_size) for f in received
-        ]
-        stored = services.record_uploads(user, tenant, space, uploads)
-    except BadFileName as exc:
-        handler.abort_all()
-        return error_response(request, f"Refused: {exc}. Nothing from this upload was kept.", 400)
-    except (MultiPartParserError, TooManyFilesSent, RequestDataTooBig) as exc:
-        handler.abort_all()
-        message = f"The upload could not be read: {exc}"
-        if isinstance(exc, TooManyFilesSent):
-            message = (
-                f"Too many files in one upload (at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES}); "
-                "nothing was kept. Send them in several uploads."
-            )
-        elif "header size" in str(exc):
-            # Django caps each part's headers at 1,024 bytes: only a huge file name gets there.
-            message = (
-                "A file name is too long: names may be at most 1,024 bytes (S3's key limit). "
-                "Nothing from this upload was kept."
-            )
-        return error_response(request, message, 400)
-    except UnreadablePostError:
-        handler.abort_all()
-        return error_response(request, "The upload was interrupted; nothing was kept.", 400)
-    except (ClientError, BotoCoreError) as exc:
-        handler.abort_all()
-        message = describe_aws_error(
-            exc, account_name=space.account.name, operation="s3:PutObject", resource=space.bucket
-        )
-        logger.warning("upload to %s failed: %s", space.bucket, message)
-        return error_response(request, f"Storing the file failed: {message}", 502)
-    except BaseException:
-        handler.abort_all()
-        raise
-
+        stored = uploads.receive(request, ctx)
+    except uploads.CsrfRejected as exc:
+        return exc.response
+    except uploads.TooLarge as exc:
+        return _too_large(request, ctx, exc.file_name)
+    except uploads.UploadRefused as exc:
+        return error_response(request, exc.message, exc.status)
     names_text = ", ".join(f.original_name for f in stored)
     return _done(
         request,
@@ -330,7 +216,7 @@ def upload(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
 
 
 @file_action_view
-def download(request: HttpRequest, pk: int) -> HttpResponse:
+def download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     require_method(request, "GET")
     stored, file_ctx = get_file(request, pk, action="download")
     target = services.download(request.user, stored, file_ctx.space)
@@ -352,7 +238,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
 
 @csrf_exempt  # checked by check_csrf, answering in the client's format
 @file_action_view
-def delete(request: HttpRequest, pk: int) -> HttpResponse:
+def delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_method(request, "POST")
     rejected = check_csrf(request)
     if rejected is not None:
@@ -378,7 +264,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @csrf_exempt  # checked by check_csrf, answering in the client's format
 @file_action_view
-def expiry(request: HttpRequest, pk: int) -> HttpResponse:
+def expiry(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require_method(request, "POST")
     rejected = check_csrf(request)
     if rejected is not None:

@@ -7,11 +7,12 @@ Entry points: admin actions, the portal's fix pages (operators and admins) and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 import audit
+from accounts.users import User
 from storage.remediation.base import (
     Fix,
     FixConflict,
@@ -28,6 +29,11 @@ from storage.remediation.settings_fixes import (
     DefaultEncryption,
     EnableVersioning,
 )
+from storage.scan.runner import rescan_bucket
+
+if TYPE_CHECKING:
+    from audit.models import AuditEvent
+    from storage.models import Bucket, ScanRun
 
 FIXES: dict[str, Fix] = {
     fix.name: fix
@@ -59,24 +65,24 @@ class FixOutcome:
     plan: FixPlan
     applied: bool = False
     changed: int = 0
-    rescan: Any = None  # the ScanRun that rescanned the bucket
-    audit_event: Any = None
+    rescan: ScanRun | None = None  # the ScanRun that rescanned the bucket
+    audit_event: AuditEvent | None = None
     summary: ResetSummary | None = None  # object ACL resets
 
 
 def plan_fix(
-    bucket: Any, action: str | Fix, params: dict[str, Any], *, limit: int | None = None
+    bucket: Bucket, action: str | Fix, params: dict[str, Any], *, limit: int | None = None
 ) -> FixPlan:
     fix = get_fix(action)
     return fix.plan(FixContext.for_bucket(bucket), fix.clean_params(params), limit=limit)
 
 
 def run_fix(
-    bucket: Any,
+    bucket: Bucket,
     action: str | Fix,
     params: dict[str, Any],
     *,
-    actor: Any = None,
+    actor: User | None = None,
     actor_name: str | None = None,
     dry_run: bool = True,
     expected_digest: str | None = None,
@@ -88,8 +94,6 @@ def run_fix(
     `expected_digest` (from the dry run the user saw) makes the apply refuse when the bucket
     changed in between. Raises :class:`FixError` with a message a person can act on.
     """
-    from storage.scan.runner import rescan_bucket
-
     fix = get_fix(action)
     params = fix.clean_params(params)
     ctx = FixContext.for_bucket(bucket)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,6 +19,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from accounts import aws
 from accounts.errors import describe_aws_error
 from storage.scan.collect import Fetched, call
+
+if TYPE_CHECKING:
+    from accounts.models import AwsAccount
+    from storage.models import Bucket
 
 # Write operations -> the IAM action they need (for error messages).
 WRITE_PERMISSIONS: dict[str, str] = {
@@ -120,14 +124,14 @@ class FixPlan:
 class FixContext:
     """Where a fix acts: the account, the bucket, and a client for the bucket's region."""
 
-    account: Any
+    account: AwsAccount
     bucket_name: str
     region: str
     client: Any
-    bucket: Any = None  # the Bucket row, when there is one
+    bucket: Bucket | None = None  # the Bucket row, when there is one
 
     @classmethod
-    def for_bucket(cls, bucket: Any) -> FixContext:
+    def for_bucket(cls, bucket: Bucket) -> FixContext:
         account = bucket.account
         region = bucket.region or account.default_region
         return cls(

@@ -101,7 +101,9 @@ class RemovePublicStatementForm(FixParamsForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         statements = (self.bucket.verdict or {}).get("public_statements", []) if self.bucket else []
-        self.fields["statement"].choices = [
+        field = self.fields["statement"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
             (statement_value(s), s.get("reason") or s.get("label") or statement_value(s))
             for s in statements
         ]

@@ -10,6 +10,7 @@ import copy
 import re
 from typing import Any
 
+from storage.models import Bucket
 from storage.remediation.base import Fix, FixContext, FixError, FixPlan, Request
 from storage.scan.verdict import PAB_FLAGS
 
@@ -249,8 +250,6 @@ class AccessLogging(Fix):
     def _check_target_region(self, ctx: FixContext, target: str) -> None:
         if ctx.bucket is None:
             return
-        from storage.models import Bucket
-
         known = (
             Bucket.objects.filter(account=ctx.account, name=target, gone_at__isnull=True)
             .exclude(region="")

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from accounts import aws
 from accounts.errors import describe_aws_error, error_code, is_transient
+
+if TYPE_CHECKING:
+    from accounts.models import AwsAccount
 
 # Operation -> (client method, the IAM action it needs, error codes meaning "not configured").
 OPERATIONS: dict[str, tuple[str, str, frozenset[str]]] = {
@@ -271,7 +274,7 @@ def bucket_region(client: Any, name: str, *, account_name: str) -> tuple[str | N
 # --- s3control (account-level Block Public Access) -----------------------------------------
 
 
-def fetch_account_pab(account: Any) -> Fetched:
+def fetch_account_pab(account: AwsAccount) -> Fetched:
     """Account-level Block Public Access, read with the account id verification stored."""
     operation = "GetPublicAccessBlock (s3control)"
     account_id = account.verified_account_id

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -27,6 +27,9 @@ from storage.scan.checks import (
 )
 from storage.scan.collect import BucketFacts, Fetched, collect_bucket, fetch_account_pab
 from storage.scan.inventory import BucketRef, clients_by_region, fill_regions, list_buckets
+
+if TYPE_CHECKING:
+    from accounts.models import AwsAccount
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +52,7 @@ class ScanOptions:
 class BucketResult:
     """One bucket's scan: what was read and what it means."""
 
-    account: Any
+    account: AwsAccount
     name: str
     region: str
     created: datetime | None
@@ -74,7 +77,7 @@ class BucketResult:
 def _scan_one(
     client: Any,
     ref: BucketRef,
-    account: Any,
+    account: AwsAccount,
     account_pab: Fetched,
     options: ScanOptions,
     account_name: str,
@@ -115,7 +118,7 @@ def _scan_one(
 class AccountScan:
     """The inputs of a fan-out, prepared on the calling thread."""
 
-    account: Any
+    account: AwsAccount
     refs: list[BucketRef]
     account_pab: Fetched
     clients: dict[str, Any]
@@ -145,7 +148,7 @@ class AccountScan:
 
 
 def prepare(
-    account: Any,
+    account: AwsAccount,
     options: ScanOptions,
     refs: list[BucketRef] | None = None,
     known_regions: dict[str, tuple[str, datetime | None]] | None = None,
@@ -176,6 +179,6 @@ def prepare(
     )
 
 
-def scan_account_results(account: Any, options: ScanOptions) -> Iterator[BucketResult]:
+def scan_account_results(account: AwsAccount, options: ScanOptions) -> Iterator[BucketResult]:
     """Scan without saving anything (``manage.py scan --no-save``)."""
     yield from prepare(account, options).results()

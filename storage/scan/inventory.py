@@ -13,13 +13,16 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from accounts import aws
 from accounts.errors import describe_aws_error, is_transient
 from storage.scan.collect import LIST_BUCKETS_PERMISSION, Fetched, bucket_region
+
+if TYPE_CHECKING:
+    from accounts.models import AwsAccount
 
 LIST_PAGE_SIZE = 10_000  # the largest page ListBuckets returns
 
@@ -65,7 +68,7 @@ def iter_buckets(client: Any, *, account_name: str) -> Iterator[BucketRef]:
 
 
 def list_buckets(
-    account: Any, patterns: Iterable[str] = (), *, client: Any = None
+    account: AwsAccount, patterns: Iterable[str] = (), *, client: Any = None
 ) -> list[BucketRef]:
     """The account's buckets whose names match `patterns` (all when none)."""
     patterns = list(patterns)
@@ -74,7 +77,7 @@ def list_buckets(
 
 
 def fill_regions(
-    account: Any, buckets: list[BucketRef], pool_size: int, *, client: Any = None
+    account: AwsAccount, buckets: list[BucketRef], pool_size: int, *, client: Any = None
 ) -> list[Fetched]:
     """GetBucketLocation for the buckets ListBuckets gave no region for (concurrently)."""
     missing = [b for b in buckets if not b.region]
@@ -95,7 +98,7 @@ def fill_regions(
 
 
 def clients_by_region(
-    account: Any, regions: Iterable[str], *, known: dict[str, Any] | None = None
+    account: AwsAccount, regions: Iterable[str], *, known: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """One S3 client per region, made before any thread starts (sessions are not thread-safe;
     clients are). `known` holds clients already made (reused, not rebuilt)."""

@@ -9,7 +9,6 @@ an ``--only`` pattern before its first wildcard narrows the listing with a Prefi
 from __future__ import annotations
 
 import fnmatch
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -198,10 +197,6 @@ def scan_object_acls(
         pool_size=pool_size,
         limit=limit,
     )
-
-
-def summarise(results: Iterable[ObjectAcl]) -> Counter[str]:
-    return Counter(r.mode for r in results)
 
 
 def acls_disabled(exc: BaseException) -> bool:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.users import User
 from storage.models import Bucket, ScanRun, severity_at_least
 from storage.scan import alerts
 from storage.scan.checks import CHECK_NAMES, ERROR, FAIL
@@ -30,6 +31,9 @@ from storage.scan.findings import resolve_all
 from storage.scan.inventory import BucketRef, ListingError
 from storage.scan.persist import EmitCallback, Persister
 
+if TYPE_CHECKING:
+    from accounts.models import AwsAccount
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,10 +45,10 @@ class TransientScanError(Exception):
 
 
 def create_run(
-    account: Any,
+    account: AwsAccount,
     *,
     trigger: str,
-    actor: Any = None,
+    actor: User | None = None,
     kind: str = ScanRun.Kind.ACCOUNT,
     patterns: list[str] | tuple[str, ...] = (),
     skip: list[str] | frozenset[str] = frozenset(),
@@ -146,7 +150,7 @@ def _finish(run: ScanRun, status: str, message: str = "") -> None:
     ScanRun.objects.filter(pk=run.pk).update(status=status, finished_at=now, message=message)
 
 
-def _mark_gone(account: Any, started_at: datetime) -> int:
+def _mark_gone(account: AwsAccount, started_at: datetime) -> int:
     """Buckets of the account not seen by this complete scan are gone (kept, with history)."""
     now = timezone.now()
     gone_ids = list(
@@ -161,7 +165,7 @@ def _mark_gone(account: Any, started_at: datetime) -> int:
     return len(gone_ids)
 
 
-def _known_regions(account: Any) -> dict[str, tuple[str, datetime | None]]:
+def _known_regions(account: AwsAccount) -> dict[str, tuple[str, datetime | None]]:
     rows = (
         Bucket.objects.filter(account=account, gone_at__isnull=True)
         .exclude(region="")
@@ -217,7 +221,7 @@ def execute(run: ScanRun, *, emit: EmitCallback | None = None) -> ScanRun:
 
 
 def rescan_bucket(
-    bucket: Bucket, *, actor: Any = None, trigger: str = ScanRun.Trigger.FIX
+    bucket: Bucket, *, actor: User | None = None, trigger: str = ScanRun.Trigger.FIX
 ) -> ScanRun:
     """Scan one bucket now (after a fix, or from the bucket page). Does not take the account
     lock: a single bucket is quick, and its result is saved like any other."""

@@ -13,7 +13,7 @@ from storage.scan.checks import label
 register = template.Library()
 
 _STATUS_CLASS = {"pass": "good", "fail": "bad", "error": "warn"}
-_SEVERITY_CLASS = {Severity.HIGH: "bad", Severity.MEDIUM: "warn"}
+_SEVERITY_CLASS: dict[str, str] = {Severity.HIGH: "bad", Severity.MEDIUM: "warn"}
 
 
 @register.filter

@@ -10,13 +10,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.access import get_for_user
 from accounts.models import Role
+from accounts.users import AuthenticatedRequest
 from storage.models import Bucket
-from storage.remediation import FIXES, FixConflict, FixError, FixPlan, plan_fix, run_fix
+from storage.remediation import FIXES, FixError, FixPlan, plan_fix
+from storage.remediation.apply import Applied, apply_fix
 from storage.remediation.forms import default_data, form_class, needs_input
 
 
@@ -43,7 +45,7 @@ def plan_context(plan: FixPlan | None) -> dict[str, Any]:
 
 
 @login_required
-def fix_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def fix_view(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     bucket = get_for_user(request, Bucket, pk, role=Role.OPERATOR)
     fix = FIXES.get(action)
     if fix is None:
@@ -86,30 +88,20 @@ def fix_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def _apply(
-    request: HttpRequest, bucket: Bucket, action: str, params: dict[str, Any]
+    request: AuthenticatedRequest, bucket: Bucket, action: str, params: dict[str, Any]
 ) -> HttpResponse:
     fix = FIXES[action]
-    if fix.streaming:
-        from storage.tasks import queue_object_acl_reset
-
-        queue_object_acl_reset(bucket, params, request.user)
+    digest = request.POST.get("digest") or None
+    result = apply_fix(bucket, action, params, actor=request.user, expected_digest=digest)
+    if result.status is Applied.QUEUED:
         messages.success(
             request,
             f"Resetting object ACLs of {bucket.name} in the background; the audit trail and "
             "the bucket page show the result when it is done.",
         )
         return redirect("storage:bucket_detail", pk=bucket.pk)
-    try:
-        outcome = run_fix(
-            bucket,
-            action,
-            params,
-            actor=request.user,
-            dry_run=False,
-            expected_digest=request.POST.get("digest") or None,
-        )
-    except FixConflict as exc:
-        messages.warning(request, str(exc))
+    if result.status is Applied.CONFLICT:
+        messages.warning(request, str(result.error))
         form = form_class(action)(request.POST, bucket=bucket)
         form.is_valid()
         plan = None
@@ -124,15 +116,15 @@ def _apply(
             {"bucket": bucket, "fix": fix, "form": form, "error": error, **plan_context(plan)},
             status=409,
         )
-    except FixError as exc:
-        messages.error(request, f"{fix.label} failed: {exc}")
+    if result.status is Applied.FAILED:
+        messages.error(request, f"{fix.label} failed: {result.error}")
         return redirect("storage:bucket_detail", pk=bucket.pk)
-    if not outcome.applied:
-        messages.info(request, outcome.plan.summary)
+    assert result.outcome is not None
+    if result.status is Applied.NOTHING_TO_DO:
+        messages.info(request, result.outcome.plan.summary)
         return redirect("storage:bucket_detail", pk=bucket.pk)
     bucket.refresh_from_db()
     state = {True: "public", False: "not public", None: "of unknown exposure"}[bucket.is_public]
-    messages.success(
-        request, f"{fix.label}: done. {outcome.plan.summary} Rescanned: the bucket is now {state}."
-    )
+    summary = result.outcome.plan.summary
+    messages.success(request, f"{fix.label}: done. {summary} Rescanned: the bucket is now {state}.")
     return redirect("storage:bucket_detail", pk=bucket.pk)

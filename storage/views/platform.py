@@ -17,7 +17,8 @@ def public_buckets(request: HttpRequest) -> HttpResponse:
     if not request.user.is_superuser:
         raise PermissionDenied("Only platform staff see buckets across tenants.")
     buckets = (
-        Bucket.objects.filter(gone_at__isnull=True)
+        Bucket.objects.for_user(request.user)  # every tenant's: platform staff only, above
+        .filter(gone_at__isnull=True)
         .filter(Q(is_public=True) | Q(is_public__isnull=True, last_scanned_at__isnull=False))
         .select_related("account__tenant")
         .order_by("account__tenant__name", "name")

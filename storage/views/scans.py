@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_user, role_at_least, tenant_required, user_role
 from accounts.models import AwsAccount, Role, Tenant
+from accounts.users import AuthenticatedRequest
 from storage.models import Bucket, ScanRun
 from storage.scan.runner import rescan_bucket
 from storage.tasks import enqueue_account_scan
@@ -32,7 +33,7 @@ def scan_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpRespons
 
 @login_required
 @require_POST
-def start_scan(request: HttpRequest) -> HttpResponse:
+def start_scan(request: AuthenticatedRequest) -> HttpResponse:
     account_id = request.POST.get("account", "")
     account = get_for_user(
         request, AwsAccount, int(account_id) if account_id.isdigit() else 0, role=Role.OPERATOR
@@ -69,7 +70,7 @@ def scan_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @require_POST
-def rescan(request: HttpRequest, pk: int) -> HttpResponse:
+def rescan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     bucket = get_for_user(request, Bucket, pk, role=Role.OPERATOR)
     run = rescan_bucket(bucket, actor=request.user, trigger=ScanRun.Trigger.MANUAL)
     if run.status == ScanRun.Status.SUCCEEDED:

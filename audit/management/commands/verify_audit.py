@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Generator
+from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,7 +13,10 @@ class Command(BaseCommand):
     help = "Walk the audit hash chain; exit non-zero naming the first broken event."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        events = AuditEvent.objects.order_by("id").iterator(chunk_size=2000)
+        # iterator() is a generator (typed as a plain Iterator): it has close().
+        events = cast(
+            Generator[AuditEvent], AuditEvent.objects.order_by("id").iterator(chunk_size=2000)
+        )
         try:
             checked, broken = verify_chain(events)
         finally:

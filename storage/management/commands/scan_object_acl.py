@@ -36,7 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         bucket = resolve_bucket(options["bucket"], options["tenant"], options["account"])
         account = bucket.account
-        region = bucket.region
+        region: str | None = bucket.region
         if not region:
             region, fetched = bucket_region(
                 aws.client(account, "s3"), bucket.name, account_name=account.name

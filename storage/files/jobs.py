@@ -1,14 +1,19 @@
-"""The backup task's work: claim a file, copy it server-side, verify, record the outcome.
+"""The files' background work: backups, the expiry sweep and the purge of kept backups.
 
-Also the queries of the periodic reconcile (pending too long) and of the slower retry of failed
-backups. Idempotent throughout: a conditional UPDATE claims each file, so concurrent or repeated
-tasks copy it once; a file that is gone, deleted or already copied is skipped.
+Backups: claim a file, copy it server-side, verify, record the outcome; plus the queries of the
+periodic reconcile (pending too long) and of the slower retry of failed backups. Idempotent
+throughout: a conditional UPDATE claims each file, so concurrent or repeated tasks copy it once;
+a file that is gone, deleted or already copied is skipped. Expiry and purge claim each row with
+a conditional UPDATE too, and catch up after downtime.
+
+tasks.py only calls into this module; services.py (what people do) uses perform_backup to back
+a file up before deleting it.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,9 +25,9 @@ from django.utils import timezone
 import audit
 from accounts.errors import describe_aws_error, error_code, is_transient
 
+from . import s3
 from .backup import CopyVerificationError, server_side_copy
-from .models import BackupState, DeleteReason, StoredFile
-from .services import backup_client, delete_backup_object, file_space_for, primary_client
+from .models import BackupState, DeleteReason, StoredFile, file_space_for
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +92,10 @@ def perform_backup(file_id: int, *, may_retry: bool = False) -> dict[str, Any]:
     backup_key = stored.backup_key or stored.key
     try:
         result = server_side_copy(
-            primary_client(stored),
+            s3.primary_client(stored),
             stored.bucket,
             stored.key,
-            backup_client(stored),
+            s3.backup_client(stored),
             stored.backup_bucket,
             backup_key,
             expected_size=stored.size,
@@ -134,7 +139,7 @@ def perform_backup(file_id: int, *, may_retry: bool = False) -> dict[str, Any]:
     stored.refresh_from_db()
     if stored.delete_reason == DeleteReason.EXPIRED and stored.backup_deleted_at is None:
         # The file expired while it was being copied: the copy must not outlive it.
-        delete_backup_object(stored)
+        s3.delete_backup_object(stored)
         StoredFile.objects.filter(pk=file_id).update(backup_deleted_at=timezone.now())
     return {"file_id": file_id, "state": BackupState.COPIED, "verified_by": result.verified_by}
 
@@ -197,3 +202,93 @@ def failed_backups_to_retry(now: datetime | None = None, retry_after: int = 3600
         .order_by("backup_last_attempt_at", "pk")
         .values_list("pk", flat=True)[: settings.FILES_SWEEP_BATCH]
     )
+
+
+# --------------------------------------------------------------------------- expiry and purge
+
+
+def expire_file(stored: StoredFile) -> bool:
+    """Delete one expired file, primary and backup, exactly those objects. True if expired now."""
+    try:
+        s3.delete_exact(s3.primary_client(stored), stored.bucket, stored.key, stored.version_id)
+        s3.delete_backup_object(stored)
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning(
+            "expiry of file %s failed, the next sweep retries: %s",
+            stored.pk,
+            describe_aws_error(exc, account_name=stored.account.name, operation="s3:DeleteObject"),
+        )
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = StoredFile.objects.filter(pk=stored.pk, deleted_at__isnull=True).update(
+            deleted_at=now,
+            delete_reason=DeleteReason.EXPIRED,
+            purge_backup_after=now,
+            backup_deleted_at=now if stored.restorable else None,
+        )
+        if not claimed:  # another sweep (or a person) got there first
+            return False
+        audit.record(
+            None,
+            stored.tenant,
+            "files.file.expire",
+            stored,
+            before=stored.audit_dict(),
+            after={"deleted": True, "backup_deleted": stored.restorable},
+        )
+    return True
+
+
+def expire_due_files(today: date | None = None) -> dict[str, int]:
+    """Expire every file whose date has come, including days the portal was down."""
+    today = today or timezone.localdate()
+    due = (
+        StoredFile.objects.active()
+        .filter(expires_on__lte=today)
+        .select_related("tenant", "owner", "account", "backup_account")
+        .order_by("expires_on", "pk")[: settings.FILES_SWEEP_BATCH]
+    )
+    expired = failed = 0
+    for stored in due:
+        if expire_file(stored):
+            expired += 1
+        else:
+            failed += 1
+    return {"expired": expired, "failed": failed}
+
+
+def purge_due_backups(now: datetime | None = None) -> dict[str, int]:
+    """Delete the backups of deleted files whose retention period is over."""
+    now = now or timezone.now()
+    due = (
+        StoredFile.objects.filter(
+            deleted_at__isnull=False,
+            backup_deleted_at__isnull=True,
+            purge_backup_after__lte=now,
+            backup_state=BackupState.COPIED,
+        )
+        .select_related("tenant", "owner", "backup_account")
+        .order_by("purge_backup_after", "pk")[: settings.FILES_SWEEP_BATCH]
+    )
+    purged = failed = 0
+    for stored in due:
+        try:
+            s3.delete_backup_object(stored)
+        except (ClientError, BotoCoreError) as exc:
+            failed += 1
+            logger.warning("purging the backup of file %s failed: %s", stored.pk, exc)
+            continue
+        with transaction.atomic():
+            if StoredFile.objects.filter(pk=stored.pk, backup_deleted_at__isnull=True).update(
+                backup_deleted_at=now
+            ):
+                audit.record(
+                    None,
+                    stored.tenant,
+                    "files.file.backup_purge",
+                    stored,
+                    after={"backup_bucket": stored.backup_bucket, "backup_key": stored.backup_key},
+                )
+                purged += 1
+    return {"purged": purged, "failed": failed}
