@@ -65,5 +65,7 @@ def verify_aws_account_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{account.name} verified: {result.arn}")
     else:
         messages.error(request, result.error)
+    for warning in result.warnings:
+        messages.warning(request, warning)
     request.session[SESSION_TENANT_KEY] = account.tenant_id
     return redirect("portal:dashboard")

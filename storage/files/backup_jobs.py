@@ -11,14 +11,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 import audit
-from accounts.errors import describe_aws_error, error_code, is_transient
+from accounts.errors import AWS_ERRORS, describe_aws_error, error_code, is_transient
 
 from .backup import CopyVerificationError, server_side_copy
 from .models import BackupState, DeleteReason, StoredFile
@@ -100,7 +99,7 @@ def perform_backup(file_id: int, *, may_retry: bool = False) -> dict[str, Any]:
         )
     except CopyVerificationError as exc:
         return _backup_failed(stored, f"The backup copy failed verification: {exc}.")
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         assert stored.backup_account is not None
         if error_code(exc) in {"NoSuchKey", "404", "NoSuchVersion"}:
             message = (

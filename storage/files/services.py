@@ -16,14 +16,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 import audit
 from accounts import aws
-from accounts.errors import describe_aws_error, error_code
+from accounts.errors import AWS_ERRORS, describe_aws_error, error_code
 from accounts.models import AwsAccount, Tenant
 
 from .backup import CopyVerificationError, server_side_copy
@@ -117,7 +116,7 @@ def check_bucket(account: AwsAccount, bucket: str, region: str = "") -> str:
     """HeadBucket with the account's credentials; the bucket's region, or FilesError."""
     try:
         response = s3_client(account, region).head_bucket(Bucket=bucket)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         code = error_code(exc)
         if code in {"404", "NoSuchBucket", "NotFound"}:
             message = f"bucket {bucket!r} does not exist (as seen by account {account.name!r})"
@@ -270,7 +269,7 @@ def download(actor: Any, stored: StoredFile, space: FileSpace | None) -> Downloa
                 params["VersionId"] = stored.version_id
             url = client.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl)
             target = DownloadTarget(url=url)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         if error_code(exc) in {"NoSuchKey", "404", "NoSuchVersion"}:
             raise FilesError(
                 "The stored object is missing from the bucket; a tenant admin can restore it "
@@ -342,7 +341,7 @@ def delete_file(actor: Any, stored: StoredFile, space: FileSpace | None) -> Stor
     _backup_before_delete(stored)
     try:
         _delete_exact(primary_client(stored), stored.bucket, stored.key, stored.version_id)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise _s3_failure(
             exc, stored.account, "s3:DeleteObject", f"s3://{stored.bucket}/{stored.key}"
         ) from exc
@@ -411,7 +410,7 @@ def expire_file(stored: StoredFile) -> bool:
     try:
         _delete_exact(primary_client(stored), stored.bucket, stored.key, stored.version_id)
         delete_backup_object(stored)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         logger.warning(
             "expiry of file %s failed, the next sweep retries: %s",
             stored.pk,
@@ -474,7 +473,7 @@ def purge_due_backups(now: datetime | None = None) -> dict[str, int]:
     for stored in due:
         try:
             delete_backup_object(stored)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             failed += 1
             logger.warning("purging the backup of file %s failed: %s", stored.pk, exc)
             continue
@@ -518,7 +517,7 @@ def restore_file(actor: Any, stored: StoredFile) -> StoredFile:
             src_version_id=stored.backup_version_id or None,
             part_size=stored.part_size,
         )
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise _s3_failure(
             exc, stored.account, "s3:GetObject (backup) and s3:PutObject", stored.key
         ) from exc

@@ -22,7 +22,6 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -43,7 +42,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.errors import describe_aws_error
+from accounts.errors import AWS_ERRORS, describe_aws_error
 
 from . import services
 from .download import clean_display_name, content_disposition
@@ -306,7 +305,7 @@ def upload(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
     except UnreadablePostError:
         handler.abort_all()
         return error_response(request, "The upload was interrupted; nothing was kept.", 400)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         handler.abort_all()
         message = describe_aws_error(
             exc, account_name=space.account.name, operation="s3:PutObject", resource=space.bucket

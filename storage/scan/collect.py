@@ -12,10 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from accounts import aws
-from accounts.errors import describe_aws_error, error_code, is_transient
+from accounts.errors import AWS_ERRORS, describe_aws_error, error_code, is_transient
 
 # Operation -> (client method, the IAM action it needs, error codes meaning "not configured").
 OPERATIONS: dict[str, tuple[str, str, frozenset[str]]] = {
@@ -150,7 +148,7 @@ def call(
     method, permission, not_configured_codes = OPERATIONS[operation]
     try:
         response = getattr(client, method)(**params)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         code = error_code(exc)
         if code in not_configured_codes:
             return Fetched(operation, not_configured=True)
@@ -287,7 +285,7 @@ def fetch_account_pab(account: Any) -> Fetched:
         )
     try:
         response = aws.client(account, "s3control").get_public_access_block(AccountId=account_id)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         code = error_code(exc)
         if code == "NoSuchPublicAccessBlockConfiguration":
             return Fetched(operation, not_configured=True)
