@@ -119,7 +119,9 @@ def refusal_reason(address: IPAddress) -> str | None:
         if candidate is not None and candidate in METADATA_ADDRESSES:
             return "a cloud metadata service"
     target = inner or address
-    if any(target in net or address in net for net in allowed_networks()):
+    # The allowlist matches the address as written: an IPv4-mapped or NAT64 spelling of an
+    # allowlisted IPv4 address is still judged by the IPv4 rules below.
+    if any(address in net for net in allowed_networks()):
         return None
     checks = (
         ("is_unspecified", "an unspecified address"),

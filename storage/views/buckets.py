@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.access import get_for_user, role_at_least, tenant_required, user_role
+from accounts.duplicates import shadowed_account_ids
 from accounts.models import AwsAccount, Role, Tenant
 from storage.models import SEVERITY_RANK, Bucket, BucketSnapshot, Finding, ScanRun, Severity
 from storage.remediation import FIXES
@@ -58,7 +59,10 @@ def filter_buckets(
 @tenant_required(Role.VIEWER)
 def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
     accounts = AwsAccount.objects.filter(tenant=tenant).order_by("name")
-    base = Bucket.objects.filter(account__tenant=tenant)
+    # An AWS account connected twice shows its buckets once (accounts/duplicates.py).
+    base = Bucket.objects.filter(account__tenant=tenant).exclude(
+        account_id__in=shadowed_account_ids(tenant.pk)
+    )
     buckets = filter_buckets(base.select_related("account"), request.GET, accounts)
     page = Paginator(buckets.order_by("name", "account__name"), PER_PAGE).get_page(
         request.GET.get("page")
@@ -202,8 +206,10 @@ def snapshot_detail(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResp
 
 @tenant_required(Role.VIEWER)
 def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    findings = Finding.objects.filter(bucket__account__tenant=tenant).select_related(
-        "bucket__account"
+    findings = (
+        Finding.objects.filter(bucket__account__tenant=tenant)
+        .exclude(bucket__account_id__in=shadowed_account_ids(tenant.pk))
+        .select_related("bucket__account")
     )
     state = request.GET.get("state", "open")
     if state == "open":
