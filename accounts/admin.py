@@ -170,7 +170,9 @@ class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
 
     def _report(self, request: HttpRequest, account: AwsAccount, result: Any) -> None:
         if result.ok:
-            self.message_user(request, f"{account.name}: verified as {result.arn}")
+            self.message_user(
+                request, f"{account.name}: verified as {result.arn}", messages.SUCCESS
+            )
         else:
             self.message_user(request, f"{account.name}: {result.error}", messages.ERROR)
         for warning in result.warnings:
