@@ -139,7 +139,9 @@ class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
         rank = {name: i for i, name in enumerate(self.FIELD_ORDER)}
         return sorted(fields, key=lambda f: rank.get(f, len(rank)))
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[AwsAccountForm]:
         form = super().get_form(request, obj, change=change, **kwargs)
         # The form offers platform credentials only to those who may grant them.
         return type(form.__name__, (form,), {"actor": request.user})

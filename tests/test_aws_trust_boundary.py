@@ -526,3 +526,51 @@ def test_client_error_messages_are_clipped_to_one_short_line() -> None:
     )
     message = describe_aws_error(exc, account_name="a")
     assert "\n" not in message and "\r" not in message and len(message) < 300
+
+
+def test_migration_replaces_tenant_chosen_external_ids(personas: Any) -> None:
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    migration = importlib.import_module("accounts.migrations.0002_trust_boundary")
+    chosen = AwsAccount.objects.create(
+        tenant=personas.tenant_a,
+        name="chosen",
+        auth_method=AuthMethod.ASSUME_ROLE,
+        role_arn=ROLE_ARN,
+        external_id="ext-1",  # chosen by the tenant before the portal made them
+        last_verified_at=timezone.now(),
+    )
+    keyed = AwsAccount.objects.create(
+        tenant=personas.tenant_a, name="keyed", access_key_id="AKIAKEYKEYKEYKEYKEY1"
+    )
+    AwsAccount.objects.filter(pk=keyed.pk).update(external_id="left-over")
+    migration.close_trust_gaps(apps, None)
+    chosen.refresh_from_db()
+    keyed.refresh_from_db()
+    assert chosen.external_id != "ext-1" and len(chosen.external_id) >= 32
+    assert "put the trust policy shown on this account's page on the role" in chosen.last_error
+    assert keyed.external_id == ""
+
+
+@pytest.mark.parametrize("persona", ["root", "alice"])
+@pytest.mark.parametrize(
+    "endpoint", ["http://169.254.169.254/latest/meta-data/iam", "http://10.0.0.1:9000"]
+)
+def test_internal_endpoints_are_refused_for_everyone_in_admin_and_cli(
+    personas: Any, persona: str, endpoint: str
+) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    client = personas.client_for(persona)
+    response = client.post(reverse(ADD_URL), _post(personas.tenant_a, endpoint_url=endpoint))
+    assert response.status_code == 200  # the form again, with the reason
+    assert "the portal does not send requests there" in response.content.decode() or (
+        "cloud metadata" in response.content.decode()
+    )
+    assert not AwsAccount.objects.filter(name="new-acct").exists()
+    with pytest.raises(CommandError, match="endpoint_url"):
+        call_command("add_aws_account", "tenant-a", "cli-acct", ambient=True, endpoint_url=endpoint)
