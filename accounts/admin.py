@@ -214,5 +214,11 @@ class AwsAccountAdmin(AuditedAdminMixin, TenantScopedAdmin):
     def verify_selected(self, request: HttpRequest, queryset: QuerySet[AwsAccount]) -> None:
         for account in queryset:
             if not self.has_change_permission(request, account):
+                self.message_user(
+                    request,
+                    f"{account.name}: not verified here (you cannot change it); use Verify on "
+                    "the dashboard or ask a platform administrator.",
+                    messages.WARNING,
+                )
                 continue
             self._report(request, account, verify_account(account, actor=request.user))
