@@ -15,10 +15,13 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import ClientError
 from botocore.session import get_session
 from django.conf import settings
 from django.utils import timezone
 
+from accounts import endpoints, trust
+from accounts.errors import AWS_ERRORS, EndpointRefused, PlatformCredentialsRefused
 from accounts.models import AuthMethod
 
 if TYPE_CHECKING:
@@ -41,23 +44,88 @@ def client_config(**overrides: Any) -> Config:
 
 
 def _source_session(account: AwsAccount) -> boto3.Session:
-    """Session from the account's own key, or boto3's default chain (env, profile, role)."""
+    """Session from the account's own key, or boto3's default chain (env, profile, role).
+
+    The default chain is the platform's own identity: only with a platform grant (trust.py).
+    """
     if account.access_key_id and account.secret_access_key:
         return boto3.Session(
             aws_access_key_id=account.access_key_id,
             aws_secret_access_key=account.secret_access_key,
             region_name=account.default_region,
         )
+    if not trust.connect_permitted(account):
+        raise PlatformCredentialsRefused(
+            "it would run on the platform's own credentials, which no platform administrator "
+            "has granted to this tenant: a platform administrator must save the account, or "
+            "give it an access key of the tenant's own."
+        )
     return boto3.Session(region_name=account.default_region)
+
+
+def platform_session(region: str = "us-east-1") -> boto3.Session:
+    """The platform's own identity (the ambient chain), for the portal's own calls only."""
+    return boto3.Session(region_name=region)
+
+
+_platform_principal: dict[str, str] = {}
+
+
+def platform_principal_arn() -> str:
+    """The principal tenants' roles must trust: the setting, else the ambient identity (cached).
+
+    Empty when neither is known (no ambient credentials): the page then says to set
+    AWS_PLATFORM_PRINCIPAL_ARN.
+    """
+    if settings.AWS_PLATFORM_PRINCIPAL_ARN:
+        return str(settings.AWS_PLATFORM_PRINCIPAL_ARN)
+    with _cache_lock:
+        if "arn" in _platform_principal:
+            return _platform_principal["arn"]
+    try:
+        sts = platform_session().client("sts", config=client_config(retries={"max_attempts": 1}))
+        arn = trust.principal_from_identity(sts.get_caller_identity()["Arn"])
+    except AWS_ERRORS:
+        arn = ""  # remembered too: a page must not wait for a timeout on every view
+    with _cache_lock:
+        _platform_principal["arn"] = arn
+    return arn
+
+
+def endpoint_guard(endpoint_url: str) -> str:
+    """The endpoint URL after every rule of accounts/endpoints.py (the host resolved now)."""
+    try:
+        endpoints.check_endpoint(endpoint_url)
+    except endpoints.EndpointError as exc:
+        raise EndpointRefused(str(exc)) from exc
+    return endpoint_url
+
+
+def _check_before_send(request: Any, **_: Any) -> None:
+    """Each request's host is resolved and checked again just before it is sent, so a name that
+    re-resolves to an internal address (DNS rebinding) or a bucket.host name is refused."""
+    try:
+        endpoints.check_request_url(request.url)
+    except endpoints.EndpointError as exc:
+        raise EndpointRefused(str(exc)) from exc
+
+
+def _guard_client(made: BaseClient, account: AwsAccount) -> BaseClient:
+    if account.endpoint_url:
+        made.meta.events.register("before-send", _check_before_send)
+    return made
 
 
 def _assume_role_session(account: AwsAccount) -> boto3.Session:
     """A session whose credentials come from STS AssumeRole and refresh before expiry."""
     source = _source_session(account)
-    sts = source.client(
-        "sts",
-        endpoint_url=account.endpoint_url or None,
-        config=client_config(),
+    sts = _guard_client(
+        source.client(
+            "sts",
+            endpoint_url=endpoint_guard(account.endpoint_url) if account.endpoint_url else None,
+            config=client_config(),
+        ),
+        account,
     )
 
     def fetch() -> dict[str, str]:
@@ -124,9 +192,38 @@ def clear_session_cache(account_id: int | None = None) -> None:
     with _cache_lock:
         if account_id is None:
             _session_cache.clear()
+            _platform_principal.clear()
             return
         for key in [k for k in _session_cache if k[0] == account_id]:
             del _session_cache[key]
+
+
+def assume_role_without_external_id(account: AwsAccount) -> bool:
+    """Probe: does the role let the portal in WITHOUT the external ID? True: it does (unsafe).
+
+    AWS refuses this call (AccessDenied) when the trust policy has the sts:ExternalId condition.
+    moto accepts any AssumeRole, so tests replace this one function to stand in for AWS.
+    """
+    source = _source_session(account)
+    sts = _guard_client(
+        source.client(
+            "sts",
+            endpoint_url=endpoint_guard(account.endpoint_url) if account.endpoint_url else None,
+            config=client_config(retries={"mode": "standard", "max_attempts": 1}),
+        ),
+        account,
+    )
+    try:
+        sts.assume_role(
+            RoleArn=account.role_arn,
+            RoleSessionName=(account.role_session_name or "s3portal") + "-probe",
+            DurationSeconds=900,
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"AccessDenied", "AccessDeniedException"}:
+            return False
+        raise
+    return True
 
 
 def _pin_endpoint_host(endpoint_url: str) -> Callable[..., None]:
@@ -147,15 +244,20 @@ def _pin_endpoint_host(endpoint_url: str) -> Callable[..., None]:
 def client(
     account: AwsAccount, service: str, *, region: str | None = None, **config: Any
 ) -> BaseClient:
-    """A botocore client for `service`, with adaptive retries, timeouts and the endpoint URL."""
+    """A botocore client for `service`, with adaptive retries, timeouts and the endpoint URL.
+
+    An endpoint URL is checked (and its host resolved) here and again before every request.
+    """
+    endpoint_url = endpoint_guard(account.endpoint_url) if account.endpoint_url else None
     session = session_for(account)
     with _cache_lock:  # creating clients from one session is not thread-safe
         made = session.client(
             service,
             region_name=region or account.default_region,
-            endpoint_url=account.endpoint_url or None,
+            endpoint_url=endpoint_url,
             config=client_config(**config),
         )
+    _guard_client(made, account)
     if service == "s3control" and account.endpoint_url:
         made.meta.events.register(
             "before-sign.s3-control", _pin_endpoint_host(account.endpoint_url)

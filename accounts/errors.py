@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
@@ -11,6 +14,35 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
+
+
+class PortalRefusal(BotoCoreError):
+    """The portal itself refuses to send a request (an endpoint or credentials it may not use).
+
+    A BotoCoreError, so every place that handles AWS errors handles it the same way.
+    """
+
+    fmt = "{reason}"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason=reason)
+        self.reason = reason
+
+
+class EndpointRefused(PortalRefusal):
+    """The account's endpoint URL (or the host a request goes to) is not allowed."""
+
+
+class PlatformCredentialsRefused(PortalRefusal):
+    """The account would run on the platform's own credentials without a platform grant."""
+
+
+# The whole botocore family: ResponseParserError (an endpoint answered something that is not an
+# AWS response) is a plain Exception, not a BotoCoreError. Catch AWS_ERRORS wherever AWS is called.
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
+_UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
+MAX_DETAIL = 200
 
 THROTTLING_CODES = {
     "Throttling",
@@ -26,6 +58,12 @@ THROTTLING_CODES = {
 }
 # Errors worth retrying later (network blips, throttling); everything else is final.
 TRANSIENT_EXCEPTIONS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)
+
+
+def safe_detail(text: str) -> str:
+    """An AWS error text fit for a message: one line, short (never a whole response body)."""
+    line = _UNSAFE_CHARS.sub(" ", str(text)).strip()
+    return line if len(line) <= MAX_DETAIL else line[: MAX_DETAIL - 1] + "…"
 
 
 def error_code(exc: BaseException) -> str:
@@ -44,6 +82,14 @@ def describe_aws_error(
     """One sentence naming the account, the permission or cause, and what to check."""
     where = f" on {resource}" if resource else ""
     code = error_code(exc)
+    if isinstance(exc, PortalRefusal):
+        return f"Account {account_name!r}: {exc.reason}"
+    if isinstance(exc, ResponseParserError):
+        # botocore puts the raw body into this message (for a metadata service: credentials).
+        return (
+            f"The endpoint of account {account_name!r} answered something that is not an AWS "
+            "response: check the endpoint URL (it must be an S3-compatible API)."
+        )
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         return (
             f"Could not reach the endpoint for account {account_name!r} "
@@ -58,7 +104,7 @@ def describe_aws_error(
             "provide ambient credentials (environment, profile or instance role) to the portal."
         )
     if isinstance(exc, ParamValidationError):
-        return f"Invalid request for account {account_name!r}: {exc}"
+        return f"Invalid request for account {account_name!r}: {safe_detail(str(exc))}"
     if code in {"InvalidClientTokenId", "InvalidAccessKeyId", "UnrecognizedClientException"}:
         return (
             f"AWS does not recognise the access key id of account {account_name!r} ({code}): "
@@ -81,7 +127,17 @@ def describe_aws_error(
         return f"AWS throttled account {account_name!r} ({code}) even after retries{where}."
     if code in {"NoSuchBucket"}:
         return f"The bucket{where} no longer exists (NoSuchBucket)."
-    message = str(exc)
     if isinstance(exc, ClientError):
-        message = exc.response.get("Error", {}).get("Message", "")
-    return f"AWS error for account {account_name!r}{where}: {code}: {message}".strip()
+        message = safe_detail(exc.response.get("Error", {}).get("Message", ""))
+    else:
+        # Other botocore errors are formatted from request facts; still keep them short.
+        message = safe_detail(str(exc))
+    return f"AWS error for account {account_name!r}{where}: {code}: {message}".strip(" :")
+
+
+def describe_failure(exc: BaseException, *, account_name: str) -> str:
+    """For catch-all handlers: AWS errors as above, anything else as its type and a short line
+    (an AWS error must never reach a page or a log as its raw response body)."""
+    if isinstance(exc, AWS_ERRORS):
+        return describe_aws_error(exc, account_name=account_name)
+    return f"{type(exc).__name__}: {safe_detail(str(exc))}"

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
+from accounts import trust
 from accounts.models import AuthMethod, AwsAccount, Invitation, Membership, Role
 
 
@@ -30,16 +31,27 @@ class AwsAccountForm(forms.ModelForm):
             "access_key_id",
             "secret_access_key",
             "role_arn",
-            "external_id",
             "role_session_name",
             "default_region",
             "endpoint_url",
         ]
 
+    # Who fills the form in (set by the admin); decides whether platform credentials are offered.
+    actor: Any = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Never send the stored secret back to the browser.
         self.initial.pop("secret_access_key", None)
+        method = self.fields.get("auth_method")
+        if method is not None and not trust.may_grant_platform_credentials(self.actor, None):
+            # Not offered; a request for it still validates here and is then refused with a 403
+            # by the service layer (accounts/trust.py), which knows the tenant.
+            method.widget.choices = [c for c in method.choices if c[0] != AuthMethod.AMBIENT]
+            method.help_text = (
+                "Ambient (the platform's own credentials) is for platform administrators. "
+                "Assume-role needs an access key of your own as its source."
+            )
 
     def clean_secret_access_key(self) -> str:
         new = self.cleaned_data.get("secret_access_key", "")

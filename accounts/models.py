@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from fernet_fields import EncryptedTextField
 
@@ -158,7 +159,9 @@ class AwsAccount(models.Model):
     # Encrypted at rest with FERNET_KEYS; write-only in every form, never displayed or logged.
     secret_access_key = EncryptedTextField(blank=True, default="")
     role_arn = models.CharField(max_length=2048, blank=True, validators=[validate_role_arn])
-    external_id = models.CharField(max_length=1224, blank=True)
+    # Made by the portal for every assume-role account (accounts/trust.py), never by the tenant:
+    # not editable in any form, shown in the trust policy the tenant puts on its role.
+    external_id = models.CharField(max_length=1224, blank=True, editable=False)
     role_session_name = models.CharField(max_length=64, blank=True, default="s3portal")
     default_region = models.CharField(
         max_length=32, default="us-east-1", validators=[validate_region]
@@ -169,6 +172,9 @@ class AwsAccount(models.Model):
         validators=[validate_endpoint_url],
         help_text="Only for S3-compatible storage or a local emulator; empty for AWS.",
     )
+    # Set when a platform superuser or the CLI gives this account the platform's own (ambient)
+    # credentials; accounts/aws.py refuses such an account at connect time without it.
+    platform_credentials_approved = models.BooleanField(default=False, editable=False)
     verified_account_id = models.CharField(max_length=32, blank=True)
     verified_arn = models.CharField(max_length=2048, blank=True)
     last_verified_at = models.DateTimeField(null=True, blank=True)
@@ -184,11 +190,42 @@ class AwsAccount(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "name"], name="unique_account_name_per_tenant"
-            )
+            ),
+            # One role belongs to one tenant: otherwise a second tenant saving the same ARN would
+            # read the first one's buckets (confused deputy).
+            models.UniqueConstraint(
+                fields=["role_arn"],
+                condition=~Q(role_arn=""),
+                name="unique_role_arn",
+                violation_error_message=(
+                    "This role ARN is already connected to the portal: a role can belong to one "
+                    "account of one tenant only. Create a separate role for this account."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="unique_external_id",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.tenant.slug})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.auth_method == AuthMethod.ASSUME_ROLE and not self.external_id:
+            from accounts.trust import new_external_id
+
+            self.external_id = new_external_id()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "external_id"}
+        super().save(*args, **kwargs)
+
+    @property
+    def uses_platform_credentials(self) -> bool:
+        from accounts.trust import uses_platform_credentials
+
+        return uses_platform_credentials(self)
 
     @property
     def is_verified(self) -> bool:
@@ -208,6 +245,8 @@ class AwsAccount(models.Model):
             "secret_set": self.has_secret,
             "role_arn": self.role_arn,
             "external_id_set": bool(self.external_id),
+            "platform_credentials": self.uses_platform_credentials,
+            "platform_credentials_approved": self.platform_credentials_approved,
             "role_session_name": self.role_session_name,
             "default_region": self.default_region,
             "endpoint_url": self.endpoint_url,

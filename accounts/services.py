@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 import audit
+from accounts import trust
 from accounts.models import AwsAccount, Membership, Tenant
 from accounts.users import User
 
@@ -92,7 +93,19 @@ def save_aws_account(
     actor: User | None, account: AwsAccount, *, before: dict[str, Any] | None = None
 ) -> AwsAccount:
     """Validate and save a new or changed account; `before` is its audit_dict() before edits
-    (read from the database when not given)."""
+    (read from the database when not given).
+
+    The one place that decides who may give an account the platform's own credentials
+    (accounts/trust.py): a PermissionDenied (403) with the reason otherwise. A permitted actor's
+    save records the grant, which accounts/aws.py requires at connect time.
+    """
+    stored = AwsAccount.objects.filter(pk=account.pk).first() if account.pk else None
+    trust.require_may_configure(actor, account, stored)
+    # A tenant named in AWS_AMBIENT_ALLOWED_TENANTS is allowed by the setting as long as it says
+    # so; a grant recorded on the row comes from platform staff only.
+    account.platform_credentials_approved = (
+        account.uses_platform_credentials and trust.is_platform_actor(actor)
+    )
     _save_audited(actor, account, before)
     return account
 

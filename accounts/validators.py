@@ -1,11 +1,12 @@
-"""Input validation for AWS account fields: clear messages, no network calls."""
+"""Input validation for AWS account fields: clear messages (only the endpoint resolves DNS)."""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+
+from accounts.endpoints import EndpointError, check_endpoint
 
 ACCESS_KEY_ID_RE = re.compile(r"^(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,124}$")
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -41,16 +42,10 @@ def validate_region(value: str) -> None:
 
 
 def validate_endpoint_url(value: str) -> None:
+    """The rules of accounts/endpoints.py; resolves the host name (checked again at connect)."""
     if not value:
         return
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValidationError(
-            "%(value)s is not an http(s) URL (e.g. http://127.0.0.1:5000).",
-            params={"value": value[:200]},
-            code="invalid_endpoint_url",
-        )
-    if parts.username or parts.password:
-        raise ValidationError(
-            "The endpoint URL must not contain credentials.", code="endpoint_with_credentials"
-        )
+    try:
+        check_endpoint(value)
+    except EndpointError as exc:
+        raise ValidationError(str(exc), code="invalid_endpoint_url") from exc

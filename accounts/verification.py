@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.db import transaction
 from django.utils import timezone
 
 import audit
-from accounts import aws
-from accounts.errors import describe_aws_error, is_transient
+from accounts import aws, trust
+from accounts.errors import AWS_ERRORS, describe_aws_error, is_transient
 from accounts.models import AuthMethod, AwsAccount
 from accounts.users import User
 
@@ -28,12 +27,59 @@ class VerificationResult:
     account_id: str = ""
     arn: str = ""
     error: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+def same_aws_account_warnings(account: AwsAccount, account_id: str) -> tuple[str, ...]:
+    """Other accounts of the tenant that reach the same AWS account (and endpoint)."""
+    others = (
+        AwsAccount.objects.filter(
+            tenant_id=account.tenant_id,
+            verified_account_id=account_id,
+            endpoint_url=account.endpoint_url,
+        )
+        .exclude(pk=account.pk)
+        .order_by("pk")
+        .values_list("name", flat=True)
+    )
+    names = list(others)
+    if not names:
+        return ()
+    listed = ", ".join(repr(n) for n in names)
+    return (
+        f"AWS account {account_id} is also connected as {listed} in this tenant: its buckets "
+        "are listed and checked once, under the account connected first. Remove one of them "
+        "unless they are meant to have different permissions.",
+    )
+
+
+def _check_external_id_required(account: AwsAccount) -> str:
+    """For a role assumed from the platform's identity: an error when the role lets the portal
+    in without the external ID (any other tenant could then name the same role)."""
+    if not (account.auth_method == AuthMethod.ASSUME_ROLE and account.uses_platform_credentials):
+        return ""
+    try:
+        if aws.assume_role_without_external_id(account):
+            return trust.NO_EXTERNAL_ID_MESSAGE
+    except AWS_ERRORS as exc:
+        detail = describe_aws_error(
+            exc, account_name=account.name, operation=f"sts:AssumeRole on {account.role_arn}"
+        )
+        return f"Could not check that the role requires the external ID: {detail}"
+    return ""
 
 
 def verify_account(
-    account: AwsAccount, *, actor: User | None = None, raise_transient: bool = False
+    account: AwsAccount,
+    *,
+    actor: User | None = None,
+    raise_transient: bool = False,
+    interactive: bool = False,
 ) -> VerificationResult:
-    """Call GetCallerIdentity; store account id and ARN, or a message a person can act on."""
+    """Call GetCallerIdentity; store account id and ARN, or a message a person can act on.
+
+    `interactive`: someone waits for the answer (a save in the admin), so retry less.
+    """
     operation = "sts:GetCallerIdentity"
     if account.auth_method == AuthMethod.ASSUME_ROLE:
         operation = f"sts:AssumeRole on {account.role_arn}"
@@ -41,9 +87,20 @@ def verify_account(
         # Verification must see fresh credentials: drop this account's cached sessions (only
         # its own: other accounts' assumed-role sessions stay valid and cached).
         aws.clear_session_cache(account.pk)
-        identity = aws.client(account, "sts").get_caller_identity()
-        result = VerificationResult(ok=True, account_id=identity["Account"], arn=identity["Arn"])
-    except (ClientError, BotoCoreError) as exc:
+        retries = {"mode": "standard", "max_attempts": 2} if interactive else None
+        sts = aws.client(account, "sts", **({"retries": retries} if retries else {}))
+        identity = sts.get_caller_identity()
+        refusal = _check_external_id_required(account)
+        if refusal:
+            result = VerificationResult(ok=False, error=refusal)
+        else:
+            result = VerificationResult(
+                ok=True,
+                account_id=identity["Account"],
+                arn=identity["Arn"],
+                warnings=same_aws_account_warnings(account, identity["Account"]),
+            )
+    except AWS_ERRORS as exc:
         if raise_transient and is_transient(exc):
             raise TransientVerificationError(str(exc)) from exc
         message = describe_aws_error(exc, account_name=account.name, operation=operation)

@@ -67,5 +67,7 @@ def verify_aws_account_view(request: AuthenticatedRequest, pk: int) -> HttpRespo
         messages.success(request, f"{account.name} verified: {result.arn}")
     else:
         messages.error(request, result.error)
+    for warning in result.warnings:
+        messages.warning(request, warning)
     request.session[SESSION_TENANT_KEY] = account.tenant_id
     return redirect("portal:dashboard")

@@ -448,6 +448,9 @@ def main() -> None:
         "S3PORTAL_VAR_DIR": str(work / "var"),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        # The local emulator: plain HTTP on loopback (refused by default, accounts/endpoints.py).
+        "AWS_ENDPOINT_ALLOW_HTTP": "true",
+        "AWS_ENDPOINT_ALLOWED_NETWORKS": "127.0.0.0/8",
     }
     base_env.pop("AWS_PROFILE", None)
     base_env.pop("AWS_ENDPOINT_URL", None)

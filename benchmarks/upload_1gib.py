@@ -335,6 +335,9 @@ def main() -> None:
         "CSRF_COOKIE_SECURE": "false",
         "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
         "AWS_EC2_METADATA_DISABLED": "true",
+        # The local emulator: plain HTTP on loopback (refused by default, accounts/endpoints.py).
+        "AWS_ENDPOINT_ALLOW_HTTP": "true",
+        "AWS_ENDPOINT_ALLOWED_NETWORKS": "127.0.0.0/8",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }

@@ -183,6 +183,18 @@ AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=5)
 AWS_ASSUME_ROLE_REFRESH_MARGIN = env.int("AWS_ASSUME_ROLE_REFRESH_MARGIN", default=300)
 AWS_ASSUME_ROLE_DURATION = env.int("AWS_ASSUME_ROLE_DURATION", default=3600)
 
+# --- AWS trust boundary (accounts/trust.py, accounts/endpoints.py) ---
+# Tenants (slugs) whose admins may use the platform's own (ambient) credentials; superusers and
+# the CLI always may. Empty: nobody else.
+AWS_AMBIENT_ALLOWED_TENANTS = env.list("AWS_AMBIENT_ALLOWED_TENANTS", default=[])
+# The identity tenants' roles must trust; empty: STS GetCallerIdentity of the ambient chain.
+AWS_PLATFORM_PRINCIPAL_ARN = env.str("AWS_PLATFORM_PRINCIPAL_ARN", default="")
+# Endpoint URLs: https only unless this is on (the demo and the tests use a local http emulator).
+AWS_ENDPOINT_ALLOW_HTTP = env.bool("AWS_ENDPOINT_ALLOW_HTTP", default=False)
+# CIDRs an endpoint may resolve into although they are internal (e.g. 127.0.0.0/8 for the demo's
+# emulator). Empty: only public addresses. Cloud metadata addresses are refused whatever this says.
+AWS_ENDPOINT_ALLOWED_NETWORKS = env.list("AWS_ENDPOINT_ALLOWED_NETWORKS", default=[])
+
 # --- Celery ---
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_RESULT_BACKEND = env.str(

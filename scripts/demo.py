@@ -22,6 +22,10 @@ VAR = Path(os.environ.get("S3PORTAL_VAR_DIR", str(ROOT / "var")))
 ENV_FILE = VAR / "demo.env"
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
+DEMO_ENDPOINT_SETTINGS = {
+    "AWS_ENDPOINT_ALLOW_HTTP": "true",
+    "AWS_ENDPOINT_ALLOWED_NETWORKS": "127.0.0.0/8",
+}
 
 
 def load_or_create_env() -> dict[str, str]:
@@ -35,7 +39,14 @@ def load_or_create_env() -> dict[str, str]:
         ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
         ENV_FILE.chmod(0o600)
     pairs = (line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line)
-    return {k: v for k, v in pairs}
+    loaded = {k: v for k, v in pairs}
+    # The local emulator's endpoint rules (added to files made before they existed).
+    missing = {k: v for k, v in DEMO_ENDPOINT_SETTINGS.items() if k not in loaded}
+    if missing:
+        with ENV_FILE.open("a") as env_file:
+            env_file.write("".join(f"{k}={v}\n" for k, v in missing.items()))
+        loaded.update(missing)
+    return loaded
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
@@ -54,6 +65,10 @@ def main() -> None:
         "SECRET_KEY": demo["SECRET_KEY"],
         "FERNET_KEYS": demo["FERNET_KEYS"],
         "AWS_EC2_METADATA_DISABLED": "true",
+        # The demo's emulator listens on loopback over plain HTTP; a real portal refuses both
+        # (accounts/endpoints.py). Kept in var/demo.env too, for commands run by hand.
+        "AWS_ENDPOINT_ALLOW_HTTP": demo.get("AWS_ENDPOINT_ALLOW_HTTP", "true"),
+        "AWS_ENDPOINT_ALLOWED_NETWORKS": demo.get("AWS_ENDPOINT_ALLOWED_NETWORKS", "127.0.0.0/8"),
         "PYTHONUNBUFFERED": "1",
         # The demo's root logs in with its password only; production requires a TOTP code.
         "OTP_REQUIRED_FOR_SUPERUSERS": os.environ.get("OTP_REQUIRED_FOR_SUPERUSERS", "false"),

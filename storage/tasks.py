@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.duplicates import shadowed_account_ids
 from accounts.models import AwsAccount
 from accounts.retry import PolicyTask, retry_policy
 from accounts.users import User
@@ -33,9 +34,11 @@ logger = logging.getLogger(__name__)
 
 
 def verified_accounts() -> QuerySet[AwsAccount]:
+    """Verified accounts, each AWS account once per tenant (accounts/duplicates.py)."""
     return (
         AwsAccount.objects.filter(last_verified_at__isnull=False, last_error="")
         .exclude(verified_account_id="")
+        .exclude(pk__in=shadowed_account_ids())
         .order_by("pk")
     )
 

@@ -150,3 +150,12 @@ def account_b(personas: Personas, moto: None) -> Any:
         access_key_id="AKIABBBBBBBBBBBBBBBB",
         secret_access_key="tenant-b-secret-value-0987654321",
     )
+
+
+@pytest.fixture
+def aws_requires_external_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stand in for AWS refusing AssumeRole without the external ID (moto accepts any call):
+    the one function that makes that probe answers "refused"."""
+    from accounts import aws
+
+    monkeypatch.setattr(aws, "assume_role_without_external_id", lambda account: False)

@@ -179,7 +179,9 @@ def test_verify_unreachable_endpoint(personas: Any, aws_env: None, settings: Any
     assert "Could not reach the endpoint for account 'offline'" in result.error
 
 
-def test_assume_role_with_external_id_is_cached_and_verified(personas: Any, moto: None) -> None:
+def test_assume_role_with_external_id_is_cached_and_verified(
+    personas: Any, moto: None, aws_requires_external_id: None
+) -> None:
     iam = boto3.client("iam", region_name="us-east-1")
     role = iam.create_role(
         RoleName="portal-reader",
@@ -190,9 +192,10 @@ def test_assume_role_with_external_id_is_cached_and_verified(personas: Any, moto
         name="assumed",
         auth_method=AuthMethod.ASSUME_ROLE,
         role_arn=role["Arn"],
-        external_id="ext-123",
         role_session_name="portal-test",
+        platform_credentials_approved=True,  # the platform's identity is the source
     )
+    assert len(account.external_id) >= 32  # made by the portal on save
     result = verify_account(account)
     assert result.ok
     assert ":assumed-role/portal-reader/portal-test" in result.arn
@@ -208,7 +211,10 @@ def test_assume_role_with_external_id_is_cached_and_verified(personas: Any, moto
 
 def test_ambient_account_uses_default_chain(personas: Any, moto: None) -> None:
     account = AwsAccount.objects.create(
-        tenant=personas.tenant_a, name="ambient", auth_method=AuthMethod.AMBIENT
+        tenant=personas.tenant_a,
+        name="ambient",
+        auth_method=AuthMethod.AMBIENT,
+        platform_credentials_approved=True,  # granted by platform staff (trust boundary)
     )
     creds = aws.session_for(account).get_credentials()
     assert creds.method == "env"  # boto3's default chain found the environment's key

@@ -81,20 +81,37 @@ def test_add_aws_account_secret_from_stdin(personas: Any, monkeypatch: Any) -> N
     assert AwsAccount.objects.get(name="s").secret_access_key == "stdin-secret-value"
 
 
-def test_add_aws_account_role_and_ambient(personas: Any) -> None:
+def test_add_aws_account_role_and_ambient(personas: Any, capsys: Any) -> None:
+    # The CLI is the platform operator's tool: it may grant platform credentials, and says so.
     call_command(
         "add_aws_account",
         "tenant-a",
         "role",
         role_arn="arn:aws:iam::111122223333:role/PortalAudit",
-        external_id="ext-1",
     )
     role = AwsAccount.objects.get(name="role")
-    assert role.auth_method == AuthMethod.ASSUME_ROLE and role.external_id == "ext-1"
+    assert role.auth_method == AuthMethod.ASSUME_ROLE and len(role.external_id) >= 32
+    assert role.platform_credentials_approved
+    out, err = capsys.readouterr()
+    assert "tenant 'tenant-a' gets the platform's own AWS credentials" in err
+    assert role.external_id in out and '"sts:ExternalId"' in out  # the trust policy to put on it
     call_command(
         "add_aws_account", "tenant-a", "amb", ambient=True, endpoint_url="http://127.0.0.1:9"
     )
     assert AwsAccount.objects.get(name="amb").auth_method == AuthMethod.AMBIENT
+    assert "tenant 'tenant-a' gets the platform's own AWS credentials" in capsys.readouterr().err
+
+
+def test_add_aws_account_refuses_a_chosen_external_id(personas: Any) -> None:
+    with pytest.raises(CommandError, match="the portal makes the external ID"):
+        call_command(
+            "add_aws_account",
+            "tenant-a",
+            "role",
+            role_arn="arn:aws:iam::111122223333:role/PortalAudit",
+            external_id="ext-1",
+        )
+    assert not AwsAccount.objects.filter(name="role").exists()
 
 
 @pytest.mark.parametrize(

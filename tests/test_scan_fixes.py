@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
 
 from audit.models import AuditEvent
@@ -189,6 +190,8 @@ def test_default_encryption_kms_keeps_the_other_fields(scanned: Any, s3: Any) ->
             ]
         },
     )
+    kms = boto3.client("kms", region_name="us-east-1")  # the dry run checks the key exists
+    kms.create_alias(AliasName="alias/new", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
     outcome = run_fix(bucket, "default_encryption", {"kms_key_id": "alias/new"}, dry_run=False)
     assert outcome.plan.before["Rules"][0]["BucketKeyEnabled"] is False
     rule = s3.get_bucket_encryption(Bucket="enc-kms")["ServerSideEncryptionConfiguration"]["Rules"][
@@ -220,7 +223,7 @@ def test_default_encryption_rejects_a_bad_key(scanned: Any) -> None:
 
 
 def test_access_logging(scanned: Any, make_bucket: Any, s3: Any, personas: Any) -> None:
-    make_bucket("logs-target", acl="log-delivery-write")
+    scanned("logs-target", acl="log-delivery-write")  # a log target must be the tenant's own
     bucket = scanned("log-me")
     params = {"target_bucket": "logs-target", "target_prefix": "s3/{bucket}/"}
     dry = run_fix(bucket, "access_logging", params, dry_run=True)
@@ -244,7 +247,7 @@ def test_access_logging(scanned: Any, make_bucket: Any, s3: Any, personas: Any) 
 def test_access_logging_keeps_existing_grants(
     scanned: Any, make_bucket: Any, s3: Any, aws_faults: Any
 ) -> None:
-    make_bucket("logs-new", acl="log-delivery-write")
+    scanned("logs-new", acl="log-delivery-write")
     bucket = scanned("log-grants")
     grants = [
         {
@@ -282,10 +285,11 @@ def test_access_logging_rejects_a_target_in_another_region(scanned: Any) -> None
 
 
 def test_access_logging_reports_what_aws_refuses(scanned: Any, make_bucket: Any) -> None:
-    make_bucket("logs-closed")  # no permission for the logging service
+    scanned("logs-closed")  # no permission for the logging service
     bucket = scanned("log-refused")
-    with pytest.raises(FixError, match="InvalidTargetBucketForLogging"):
-        run_fix(bucket, "access_logging", {"target_bucket": "logs-closed"}, dry_run=False)
+    # Said by the dry run already, before Apply (S3 would answer InvalidTargetBucketForLogging).
+    with pytest.raises(FixError, match="does not let the S3 logging service write to it"):
+        run_fix(bucket, "access_logging", {"target_bucket": "logs-closed"}, dry_run=True)
 
 
 # --- object ACLs ----------------------------------------------------------------------------

@@ -302,6 +302,7 @@ def test_fix_apply_refuses_a_stale_dry_run(personas: Any, world: Any, s3: Any) -
 
 def test_fix_with_parameters(personas: Any, world: Any, make_bucket: Any, s3: Any) -> None:
     make_bucket("a-logs", acl="log-delivery-write")
+    full_scan(world["a_public"].account, patterns=["a-logs"])  # a log target is the tenant's own
     client = personas.client_for("oscar")
     bucket = world["a_public"]
     url = reverse("storage:fix", args=[bucket.pk, "access_logging"])

@@ -16,14 +16,13 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 import audit
-from accounts.errors import describe_aws_error, error_code, is_transient
+from accounts.errors import AWS_ERRORS, describe_aws_error, error_code, is_transient
 
 from . import s3
 from .backup import CopyVerificationError, server_side_copy
@@ -105,7 +104,7 @@ def perform_backup(file_id: int, *, may_retry: bool = False) -> dict[str, Any]:
         )
     except CopyVerificationError as exc:
         return _backup_failed(stored, f"The backup copy failed verification: {exc}.")
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         assert stored.backup_account is not None
         if error_code(exc) in {"NoSuchKey", "404", "NoSuchVersion"}:
             message = (
@@ -212,7 +211,7 @@ def expire_file(stored: StoredFile) -> bool:
     try:
         s3.delete_exact(s3.primary_client(stored), stored.bucket, stored.key, stored.version_id)
         s3.delete_backup_object(stored)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         logger.warning(
             "expiry of file %s failed, the next sweep retries: %s",
             stored.pk,
@@ -275,7 +274,7 @@ def purge_due_backups(now: datetime | None = None) -> dict[str, int]:
     for stored in due:
         try:
             s3.delete_backup_object(stored)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             failed += 1
             logger.warning("purging the backup of file %s failed: %s", stored.pk, exc)
             continue

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import AwsAccount, Tenant
+from accounts.references import ForeignReference, require_tenant_account, require_tenant_bucket
 from accounts.scoping import TenantScopedManager, TenantScopedQuerySet
 from accounts.validators import validate_region
 
@@ -146,10 +147,28 @@ class FileSpace(models.Model):
         errors: dict[str, str] = {}
         tenant_id = self.tenant_id
         if tenant_id is not None:
-            if self.account_id and self.account.tenant_id != tenant_id:
-                errors["account"] = "Choose one of this tenant's AWS accounts."
-            if self.backup_account_id and self.backup_account.tenant_id != tenant_id:
-                errors["backup_account"] = "Choose one of this tenant's AWS accounts."
+            # accounts/references.py: the one check that a name stays inside the tenant.
+            for field, account_field, bucket in (
+                ("account", "account_id", self.bucket),
+                ("backup_account", "backup_account_id", self.backup_bucket),
+            ):
+                if not getattr(self, account_field):
+                    continue
+                account = getattr(self, field)
+                try:
+                    require_tenant_account(tenant_id, account)
+                except ForeignReference as exc:
+                    errors[field] = exc.messages[0]
+                    continue
+                if bucket:
+                    try:
+                        require_tenant_bucket(
+                            tenant_id, bucket, account=account, allow_unlisted=True
+                        )
+                    except ForeignReference as exc:
+                        errors["bucket" if field == "account" else "backup_bucket"] = exc.messages[
+                            0
+                        ]
         if self.account_id and self.backup_account_id and not errors:
             if (self.account.endpoint_url or "") != (self.backup_account.endpoint_url or ""):
                 errors["backup_account"] = (

@@ -7,10 +7,9 @@ nothing here ever works by prefix. Failures a person can act on become FilesErro
 from __future__ import annotations
 
 from botocore.client import BaseClient as S3Client  # no type stubs for botocore here
-from botocore.exceptions import BotoCoreError, ClientError
 
 from accounts import aws
-from accounts.errors import describe_aws_error, error_code
+from accounts.errors import AWS_ERRORS, describe_aws_error, error_code
 from accounts.models import AwsAccount
 
 from .errors import FilesError
@@ -34,7 +33,7 @@ def check_bucket(account: AwsAccount, bucket: str, region: str = "") -> str:
     """HeadBucket with the account's credentials; the bucket's region, or FilesError."""
     try:
         response = s3_client(account, region).head_bucket(Bucket=bucket)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         code = error_code(exc)
         if code in {"404", "NoSuchBucket", "NotFound"}:
             message = f"bucket {bucket!r} does not exist (as seen by account {account.name!r})"

@@ -19,14 +19,13 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 import audit
 from accounts import aws
-from accounts.errors import describe_aws_error, error_code
+from accounts.errors import AWS_ERRORS, describe_aws_error, error_code
 from accounts.models import Tenant
 from accounts.users import User
 
@@ -215,7 +214,7 @@ def download(actor: User, stored: StoredFile, space: FileSpace | None) -> Downlo
                 params["VersionId"] = stored.version_id
             url = client.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl)
             target = DownloadTarget(url=url)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         if error_code(exc) in {"NoSuchKey", "404", "NoSuchVersion"}:
             raise FilesError(
                 "The stored object is missing from the bucket; a tenant admin can restore it "
@@ -270,7 +269,7 @@ def delete_file(actor: User, stored: StoredFile, space: FileSpace | None) -> Sto
     _backup_before_delete(stored)
     try:
         s3.delete_exact(s3.primary_client(stored), stored.bucket, stored.key, stored.version_id)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise s3.s3_failure(
             exc, stored.account, "s3:DeleteObject", f"s3://{stored.bucket}/{stored.key}"
         ) from exc
@@ -351,7 +350,7 @@ def restore_file(actor: User, stored: StoredFile) -> StoredFile:
             src_version_id=stored.backup_version_id or None,
             part_size=stored.part_size,
         )
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise s3.s3_failure(
             exc, stored.account, "s3:GetObject (backup) and s3:PutObject", stored.key
         ) from exc

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import logging
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.core.files.uploadhandler import SkipFile
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 
-from accounts.errors import describe_aws_error
+from accounts.errors import AWS_ERRORS, describe_aws_error
 
 from . import services
 from .download import clean_display_name
@@ -173,7 +172,7 @@ def receive(request: HttpRequest, ctx: FilesContext) -> list[StoredFile]:
     except UnreadablePostError as exc:
         handler.abort_all()
         raise UploadRefused("The upload was interrupted; nothing was kept.", 400) from exc
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         handler.abort_all()
         message = describe_aws_error(
             exc, account_name=space.account.name, operation="s3:PutObject", resource=space.bucket

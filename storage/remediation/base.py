@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore import xform_name
-from botocore.exceptions import BotoCoreError, ClientError
 
 from accounts import aws
-from accounts.errors import describe_aws_error
+from accounts.errors import AWS_ERRORS, describe_aws_error
 from storage.scan.collect import Fetched, call
 
 if TYPE_CHECKING:
@@ -58,7 +57,7 @@ class Request:
     def send(self, client: Any, *, account_name: str, resource: str) -> Any:
         try:
             return getattr(client, xform_name(self.operation))(**self.params)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             raise FixError(
                 describe_aws_error(
                     exc,

@@ -10,8 +10,8 @@ import copy
 import re
 from typing import Any
 
-from storage.models import Bucket
 from storage.remediation.base import Fix, FixContext, FixError, FixPlan, Request
+from storage.remediation.targets import check_kms_key, check_log_target
 from storage.scan.verdict import PAB_FLAGS
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -156,6 +156,7 @@ class DefaultEncryption(Fix):
                 after=before,
                 noop=True,
             )
+        key_notes = check_kms_key(ctx, key) if key else []  # before Apply: is the key usable?
         after = {**(before or {}), "Rules": [new_rule, *rules[1:]]}
         wanted = f"SSE-KMS with key {key}" if key else "SSE-S3 (AES256)"
         now = _ALGORITHM_NAMES.get(current_algorithm or "", "none")
@@ -172,8 +173,9 @@ class DefaultEncryption(Fix):
             before=before,
             after=after,
             notes=[
+                *key_notes,
                 "Only objects written from now on are encrypted this way; existing objects "
-                "keep the encryption they were written with."
+                "keep the encryption they were written with.",
             ]
             + (
                 ["The key policy must let S3 (and everyone who reads the objects) use the key."]
@@ -204,7 +206,8 @@ class AccessLogging(Fix):
     def plan(self, ctx: FixContext, params: dict[str, Any], *, limit: int | None = None) -> FixPlan:
         target = params["target_bucket"]
         prefix = params["target_prefix"].replace("{bucket}", ctx.bucket_name)
-        self._check_target_region(ctx, target)
+        # The tenant's own bucket, same AWS account and region, existing, able to receive logs.
+        target_notes = check_log_target(ctx, target, prefix)
         value = ctx.read("GetBucketLogging").value or {}
         before = copy.deepcopy(value.get("LoggingEnabled")) if value.get("LoggingEnabled") else None
         if before and before.get("TargetBucket") == target and before.get("TargetPrefix") == prefix:
@@ -218,9 +221,8 @@ class AccessLogging(Fix):
             )
         after = {**(before or {}), "TargetBucket": target, "TargetPrefix": prefix}
         notes = [
-            "The target bucket must let the S3 logging service write to it (a bucket policy "
-            "for logging.s3.amazonaws.com, or the log-delivery group's WRITE and READ_ACP "
-            "grants); S3 refuses the change otherwise. Logs can take hours to appear."
+            *target_notes,
+            "Logs can take hours to appear in the log bucket.",
         ]
         if target == ctx.bucket_name:
             notes.append(
@@ -246,18 +248,3 @@ class AccessLogging(Fix):
             after=after,
             notes=notes,
         )
-
-    def _check_target_region(self, ctx: FixContext, target: str) -> None:
-        if ctx.bucket is None:
-            return
-        known = (
-            Bucket.objects.filter(account=ctx.account, name=target, gone_at__isnull=True)
-            .exclude(region="")
-            .values_list("region", flat=True)
-            .first()
-        )
-        if known and known != ctx.region:
-            raise FixError(
-                f"The log bucket {target} is in {known} but {ctx.bucket_name} is in {ctx.region}: "
-                "S3 delivers access logs only to a bucket in the same region."
-            )

@@ -12,10 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from accounts import aws
-from accounts.errors import describe_aws_error, error_code, is_transient
+from accounts.errors import AWS_ERRORS, describe_aws_error, error_code, is_transient
 
 if TYPE_CHECKING:
     from accounts.models import AwsAccount
@@ -153,7 +151,7 @@ def call(
     method, permission, not_configured_codes = OPERATIONS[operation]
     try:
         response = getattr(client, method)(**params)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         code = error_code(exc)
         if code in not_configured_codes:
             return Fetched(operation, not_configured=True)
@@ -290,7 +288,7 @@ def fetch_account_pab(account: AwsAccount) -> Fetched:
         )
     try:
         response = aws.client(account, "s3control").get_public_access_block(AccountId=account_id)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         code = error_code(exc)
         if code == "NoSuchPublicAccessBlockConfiguration":
             return Fetched(operation, not_configured=True)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts import aws
+from accounts.errors import describe_failure
 from storage.scan.checks import (
     ERROR,
     CheckResult,
@@ -97,7 +98,8 @@ def _scan_one(
     except Exception as exc:  # a bug in one bucket must never stop the scan
         logger.exception("scanning bucket %s failed", ref.name)
         facts = BucketFacts(name=ref.name, region=ref.region or "")
-        message = f"Internal error while checking this bucket ({type(exc).__name__}: {exc})."
+        detail = describe_failure(exc, account_name=account_name)
+        message = f"Internal error while checking this bucket ({detail})."
         evaluation = Evaluation(
             checks={c: CheckResult(ERROR, message, None) for c in checks},
             verdict=None,

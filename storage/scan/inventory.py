@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from accounts import aws
-from accounts.errors import describe_aws_error, is_transient
+from accounts.errors import AWS_ERRORS, describe_aws_error, is_transient
 from storage.scan.collect import LIST_BUCKETS_PERMISSION, Fetched, bucket_region
 
 if TYPE_CHECKING:
@@ -60,7 +58,7 @@ def iter_buckets(client: Any, *, account_name: str) -> Iterator[BucketRef]:
                     region=item.get("BucketRegion") or None,
                     created=item.get("CreationDate"),
                 )
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise ListingError(
             describe_aws_error(exc, account_name=account_name, operation=LIST_BUCKETS_PERMISSION),
             transient=is_transient(exc),

@@ -14,9 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from accounts.errors import describe_aws_error, error_code
+from accounts.errors import AWS_ERRORS, describe_aws_error, error_code
 from storage.scan.acl import ALL_USERS_URI, AUTHENTICATED_USERS_URI, analyze_acl
 
 PRIVATE = "private"
@@ -101,7 +99,7 @@ def iter_keys(
             for item in page.get("Contents", []):
                 if key_matches(item["Key"], only, exclude):
                     yield item["Key"]
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise ObjectAclError(
             describe_aws_error(
                 exc,
@@ -138,7 +136,7 @@ def classify(
 def read_object_acl(client: Any, bucket: str, key: str, account_name: str = "") -> ObjectAcl:
     try:
         response = client.get_object_acl(Bucket=bucket, Key=key)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         return ObjectAcl(
             key=key,
             mode=ERROR,

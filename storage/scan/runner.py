@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.errors import describe_failure
 from accounts.users import User
 from storage.models import Bucket, ScanRun, severity_at_least
 from storage.scan import alerts
@@ -213,7 +214,8 @@ def execute(run: ScanRun, *, emit: EmitCallback | None = None) -> ScanRun:
             persister._save_progress(timezone.now())
     except Exception as exc:
         logger.exception("scan run %s failed", run.pk)
-        _finish(run, ScanRun.Status.FAILED, f"internal error: {type(exc).__name__}: {exc}")
+        detail = describe_failure(exc, account_name=account.name)
+        _finish(run, ScanRun.Status.FAILED, f"internal error: {detail}")
         raise
     _finish(run, ScanRun.Status.SUCCEEDED)
     alerts.alert_after_commit(account.pk)
@@ -244,7 +246,7 @@ def rescan_bucket(
         persister.flush()
     except Exception as exc:
         logger.exception("rescan of bucket %s failed", bucket.pk)
-        _finish(run, ScanRun.Status.FAILED, f"{type(exc).__name__}: {exc}")
+        _finish(run, ScanRun.Status.FAILED, describe_failure(exc, account_name=account.name))
         return run
     _finish(run, ScanRun.Status.SUCCEEDED)
     alerts.alert_after_commit(account.pk)

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.access import get_for_user, role_at_least, tenant_required, user_role
+from accounts.duplicates import shadowed_account_ids
 from accounts.models import AwsAccount, Role, Tenant
 from storage.models import SEVERITY_RANK, Bucket, BucketSnapshot, Finding, ScanRun, Severity
 from storage.remediation import FIXES
@@ -75,7 +76,8 @@ LIST_FIELDS = (
 def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
     # The secret is never needed to list accounts: deferring it saves a decryption per row.
     accounts = AwsAccount.objects.for_tenant(tenant).defer("secret_access_key").order_by("name")
-    base = Bucket.objects.for_tenant(tenant)
+    # An AWS account connected twice shows its buckets once (accounts/duplicates.py).
+    base = Bucket.objects.for_tenant(tenant).exclude(account_id__in=shadowed_account_ids(tenant.pk))
     # Only what a row shows: no scan JSON, no account secret.
     rows = base.select_related("account").only(*LIST_FIELDS)
     buckets = filter_buckets(rows, request.GET, accounts)
@@ -224,7 +226,12 @@ def snapshot_detail(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResp
 
 @tenant_required(Role.VIEWER)
 def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    findings = Finding.objects.for_tenant(tenant).select_related("bucket").defer(*BUCKET_PAYLOAD)
+    findings = (
+        Finding.objects.for_tenant(tenant)
+        .exclude(bucket__account_id__in=shadowed_account_ids(tenant.pk))
+        .select_related("bucket")
+        .defer(*BUCKET_PAYLOAD)
+    )
     state = request.GET.get("state", "open")
     if state == "open":
         findings = findings.filter(resolved_at__isnull=True)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from accounts import services
+from accounts import aws, services, trust
 from accounts.management.commands._helpers import get_tenant, validation_message
 from accounts.models import AuthMethod, AwsAccount
 from accounts.verification import verify_account
@@ -28,9 +28,19 @@ class Command(BaseCommand):
         secret.add_argument("--secret-from-env", metavar="VAR")
         secret.add_argument("--secret-from-stdin", action="store_true")
         parser.add_argument("--role-arn")
-        parser.add_argument("--external-id", default="")
+        parser.add_argument(
+            "--external-id",
+            default="",
+            help="Refused: the portal makes the external ID of an assume-role account and prints "
+            "the trust policy for the role.",
+        )
         parser.add_argument("--session-name", default="s3portal")
-        parser.add_argument("--ambient", action="store_true")
+        parser.add_argument(
+            "--ambient",
+            action="store_true",
+            help="Use the platform's own credentials (environment, profile, instance role): "
+            "the tenant then acts as the platform's AWS identity.",
+        )
         parser.add_argument("--region", default="us-east-1")
         parser.add_argument("--endpoint-url", default="")
         parser.add_argument(
@@ -68,6 +78,11 @@ class Command(BaseCommand):
             )
         if secret and not opts["access_key_id"]:
             raise CommandError("a secret key needs --access-key-id")
+        if opts["external_id"]:
+            raise CommandError(
+                "--external-id is not accepted: the portal makes the external ID of every "
+                "assume-role account and prints the trust policy to put on the role"
+            )
 
         if opts["role_arn"]:
             method = AuthMethod.ASSUME_ROLE
@@ -82,11 +97,22 @@ class Command(BaseCommand):
             access_key_id=opts["access_key_id"] or "",
             secret_access_key=secret,
             role_arn=opts["role_arn"] or "",
-            external_id=opts["external_id"],
             role_session_name=opts["session_name"],
             default_region=opts["region"],
             endpoint_url=opts["endpoint_url"],
         )
+        if account.uses_platform_credentials:
+            # A platform operator's tool may grant them, but says so plainly.
+            self.stderr.write(
+                f"warning: tenant {tenant.slug!r} gets the platform's own AWS credentials "
+                "(the ambient chain"
+                + (
+                    f", as the source of AssumeRole on {account.role_arn}"
+                    if opts["role_arn"]
+                    else ""
+                )
+                + "): its pages will show what that identity can reach."
+            )
         try:
             with transaction.atomic():
                 services.save_aws_account(None, account)
@@ -99,3 +125,12 @@ class Command(BaseCommand):
             raise CommandError(validation_message(exc)) from exc
         suffix = f", verified as {account.verified_arn}" if opts["verify"] else ""
         self.stdout.write(f"added AWS account {account.name} to {tenant.slug}{suffix}")
+        if method == AuthMethod.ASSUME_ROLE:
+            principal = (
+                aws.platform_principal_arn() or "ARN-OF-THE-PORTAL-IDENTITY"
+                if account.uses_platform_credentials
+                else "ARN-OF-THE-IAM-USER-OF-THE-ACCESS-KEY"
+            )
+            self.stdout.write(f"external ID (made by the portal): {account.external_id}")
+            self.stdout.write("trust policy for the role:")
+            self.stdout.write(trust.trust_policy_json(principal, account.external_id))

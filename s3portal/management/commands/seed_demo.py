@@ -24,6 +24,20 @@ DEMO_KEY_ID = "AKIADEMO000000000000"
 DEMO_SECRET = "demo-secret-for-the-local-emulator"  # noqa: S105 (emulator accepts any key)
 
 
+LOG_BUCKET_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "S3ServerAccessLogsPolicy",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": ["s3:PutObject"],
+            "Resource": "arn:aws:s3:::demo-logs/*",
+        }
+    ],
+}
+
+
 class Command(BaseCommand):
     help = "Create demo users, a demo tenant and an AWS account on a local S3 emulator."
 
@@ -94,6 +108,9 @@ class Command(BaseCommand):
             ],
         }
         s3.put_bucket_policy(Bucket="demo-public-read", Policy=json.dumps(public_policy))
+        # demo-logs receives server access logs (the access-logging fix's target): the S3
+        # logging service may write to it, as AWS requires of a log bucket.
+        s3.put_bucket_policy(Bucket="demo-logs", Policy=json.dumps(LOG_BUCKET_POLICY))
         s3.put_bucket_website(
             Bucket="demo-website",
             WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}},
