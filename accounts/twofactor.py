@@ -26,21 +26,41 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from qrcode.image.svg import SvgPathImage
 
-from accounts.access import ADMIN_ROLES
+from accounts.access import ADMIN_ROLES, tenant_roles, visible_tenants
 from accounts.models import Membership
 
 RECOVERY_DEVICE_NAME = "recovery codes"
 TOTP_DEVICE_NAME = "authenticator app"
 
 
-def two_factor_required(user: Any) -> bool:
+def two_factor_required(user: Any, request: HttpRequest | None = None) -> bool:
+    """Superusers (by the setting) and admins/operators of a tenant with `require_2fa`.
+
+    With the request, the answer comes from the user's roles and tenants that the request reads
+    anyway (no query of its own).
+    """
     if not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser and settings.OTP_REQUIRED_FOR_SUPERUSERS:
         return True
-    return Membership.objects.filter(
-        user=user, role__in=ADMIN_ROLES, tenant__require_2fa=True
-    ).exists()
+    if request is None:
+        return Membership.objects.filter(
+            user=user, role__in=ADMIN_ROLES, tenant__require_2fa=True
+        ).exists()
+    roles = tenant_roles(user)
+    return any(
+        tenant.require_2fa and roles.get(tenant.pk) in ADMIN_ROLES
+        for tenant in visible_tenants(request)
+    )
+
+
+# Set in the session once a half-logged-in user is known to have no device (one check per
+# session, not two queries per request); the enrolment and removal pages drop it.
+NO_DEVICE_SESSION_KEY = "s3portal_2fa_no_device"
+
+
+def forget_device_state(request: HttpRequest) -> None:
+    request.session.pop(NO_DEVICE_SESSION_KEY, None)
 
 
 def is_verified(user: Any) -> bool:
@@ -80,9 +100,13 @@ class TwoFactorMiddleware:
             and not is_verified(user)
             and not request.path.startswith(_exempt_paths())
         ):
-            if user_has_device(user):
-                return self._send_to(request, "portal:otp_verify", "enter your two-factor code")
-            if two_factor_required(user):
+            if not request.session.get(NO_DEVICE_SESSION_KEY):
+                if user_has_device(user):
+                    return self._send_to(
+                        request, "portal:otp_verify", "enter your two-factor code"
+                    )
+                request.session[NO_DEVICE_SESSION_KEY] = True
+            if two_factor_required(user, request):
                 return self._send_to(request, "portal:otp_setup", "set up two-factor first")
         return self.get_response(request)
 
