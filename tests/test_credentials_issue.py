@@ -115,9 +115,11 @@ def test_failure_after_create_user_deletes_what_was_created(
             made.create_access_key = boom
         return made
 
-    with mock.patch("storage.credentials.issuing.aws.client", failing_client):
-        with pytest.raises(CredentialError) as caught:
-            issue(plan)
+    with (
+        mock.patch("storage.credentials.issuing.aws.client", failing_client),
+        pytest.raises(CredentialError) as caught,
+    ):
+        issue(plan)
     message = str(caught.value)
     assert message.startswith("IAM refused CreateAccessKey: a limit was reached")
     assert "Nothing was left behind: the portal deleted inline policy s3portal, deleted user" in (
