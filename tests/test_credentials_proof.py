@@ -88,14 +88,14 @@ def server() -> Iterator[Server]:
             for name in KEYS:
                 s3.put_object(Bucket=bucket, Key=name, Body=b"x")
         # close the unauthenticated window: from now on every request is checked against IAM
-        urllib.request.urlopen(  # noqa: S310 (a local emulator)
-            urllib.request.Request(
-                f"{endpoint}/moto-api/reset-auth",
-                data=b"0",
-                method="POST",
-                headers={"Content-Type": "text/plain"},
-            )
-        ).read()
+        close = urllib.request.Request(  # noqa: S310 (the local emulator, http only)
+            f"{endpoint}/moto-api/reset-auth",
+            data=b"0",
+            method="POST",
+            headers={"Content-Type": "text/plain"},
+        )
+        with urllib.request.urlopen(close) as answer:  # noqa: S310
+            assert json.loads(answer.read())["status"] == "ok"
         yield Server(endpoint, key["AccessKeyId"], key["SecretAccessKey"])
 
 
