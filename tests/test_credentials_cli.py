@@ -1,4 +1,4 @@
-"""manage.py credentials: create (dry run, formats), policy, list, rotate, revoke; one-line errors."""
+"""manage.py credentials: create (dry run, formats), policy, list, rotate, revoke; errors."""
 
 from __future__ import annotations
 
