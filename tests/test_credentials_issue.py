@@ -186,3 +186,53 @@ def test_session_policy_size_limit(personas: Any, account_a: Any) -> None:
     # AssumeRole API reference: the session policy's plain text is at most 2,048 characters.
     assert caught.value.problems[-1].startswith("The session policy is ")
     assert "AWS allows 2,048" in caught.value.problems[-1]
+
+
+def test_revoking_a_temporary_credential_denies_that_session_only(
+    personas: Any, account_a: Any, cred_buckets: list[str]
+) -> None:
+    from storage.credentials.issuing import ROLE_S3_ONLY_POLICY
+    from tests.policy_eval import allowed
+
+    first, _ = issue(plan_issue(request(personas, account_a, kind=Kind.TEMPORARY)))
+    second, _ = issue(plan_issue(request(personas, account_a, kind=Kind.TEMPORARY)))
+    done = lifecycle.revoke(first, actor=personas.alice, reason="leaked in a log")
+    assert done == [
+        f"session {first.session_name} denied by the role's s3portal-revoked-sessions policy"
+    ]
+    stored = iam().get_role_policy(
+        RoleName="s3portal-credentials", PolicyName="s3portal-revoked-sessions"
+    )["PolicyDocument"]
+    role_id = iam().get_role(RoleName="s3portal-credentials")["Role"]["RoleId"]
+    # moto does not evaluate aws:userid: the evaluator shows only the revoked session is denied
+    deny = stored if isinstance(stored, dict) else json.loads(stored)
+    for credential, expected in [(first, False), (second, True)]:
+        verdict = allowed(
+            "s3:GetObject",
+            "arn:aws:s3:::alpha-data/x",
+            identity={
+                "Version": "2012-10-17",
+                "Statement": ROLE_S3_ONLY_POLICY["Statement"] + deny["Statement"],
+            },
+            session=credential.policy,
+            context={"aws:userid": f"{role_id}:{credential.session_name}"},
+        )
+        assert verdict is expected, credential.session_name
+
+
+def test_named_role_in_another_account_is_refused(
+    personas: Any, account_a: Any, cred_buckets: list[str]
+) -> None:
+    account_a.verified_account_id = "123456789012"
+    account_a.save()
+    with pytest.raises(CredentialError, match="is in account 999999999999, not in 'prod'"):
+        plan_issue(
+            request(
+                personas,
+                account_a,
+                kind=Kind.TEMPORARY,
+                role_arn="arn:aws:iam::999999999999:role/other",
+            )
+        )
+    with pytest.raises(CredentialError, match="is not an IAM role ARN"):
+        plan_issue(request(personas, account_a, kind=Kind.TEMPORARY, role_arn="role/x"))

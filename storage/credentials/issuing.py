@@ -15,12 +15,14 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import aws
 from accounts.errors import describe_aws_error, error_code
 from accounts.models import AuthMethod, AwsAccount, Tenant
+from accounts.validators import validate_role_arn
 from audit import record
 from storage.models import Bucket
 
@@ -233,6 +235,16 @@ def _plan_temporary(req: IssueRequest, policy: dict[str, Any]) -> IssuePlan:
     account_id = req.account.verified_account_id or "ACCOUNT_ID"
     plan = IssuePlan(request=req, policy=policy)
     if req.role_arn:
+        try:
+            validate_role_arn(req.role_arn)
+        except ValidationError as exc:
+            raise CredentialError(" ".join(exc.messages)) from exc
+        named_account = req.role_arn.split(":")[4]
+        if req.account.verified_account_id and named_account != req.account.verified_account_id:
+            raise CredentialError(
+                f"The role {req.role_arn} is in account {named_account}, not in "
+                f"{req.account.name!r} ({req.account.verified_account_id})."
+            )
         role_arn = req.role_arn
         role_name = role_arn.rsplit("/", 1)[-1]
         plan.requests.append(

@@ -21,7 +21,14 @@ from accounts import aws
 from accounts.errors import error_code
 from audit import record
 
-from .issuing import CredentialError, Secret, _actor_name, _aws_message, delete_iam_user
+from .issuing import (
+    ROLE_PATH,
+    CredentialError,
+    Secret,
+    _actor_name,
+    _aws_message,
+    delete_iam_user,
+)
 from .models import (
     Alert,
     CredentialSettings,
@@ -31,9 +38,11 @@ from .models import (
     RotationState,
     State,
 )
+from .policies import compact_json
 
 logger = logging.getLogger(__name__)
 IAM_KEYS_PER_USER = 2  # IAM quota: access keys per user
+REVOKED_SESSIONS_POLICY = "s3portal-revoked-sessions"
 
 
 def _delete_key(iam: Any, user_name: str, key_id: str) -> None:
@@ -46,8 +55,10 @@ def _delete_key(iam: Any, user_name: str, key_id: str) -> None:
 
 
 def revoke(credential: IssuedCredential, *, actor: Any, reason: str) -> list[str]:
-    """Permanent: keys, inline policies and the user are deleted. Temporary: STS sessions cannot
-    be ended early, so the record is marked revoked and the portal says so."""
+    """Permanent: keys, inline policies and the user are deleted. Temporary on the portal's role:
+    the role denies that session from now on (IAM User Guide, "Revoking IAM role temporary
+    security credentials", narrowed to the one session by aws:userid). On a tenant's own role the
+    portal changes nothing and says the session lasts until it expires."""
     if credential.state == State.REVOKED:
         return []
     done: list[str] = []
@@ -58,8 +69,13 @@ def revoke(credential: IssuedCredential, *, actor: Any, reason: str) -> list[str
             raise CredentialError(
                 _aws_message(exc, credential.account, "deleting the IAM user")
             ) from exc
+    elif is_portal_role(credential.role_arn):
+        done = [_deny_revoked_sessions(credential)]
     else:
-        done = ["marked revoked (an STS session lasts until it expires; AWS cannot end it early)"]
+        done = [
+            f"marked revoked; the session on the tenant's own role {credential.role_arn} lasts "
+            f"until {credential.expires_at:%Y-%m-%d %H:%M} UTC (the portal does not edit that role)"
+        ]
     with transaction.atomic():
         before = credential.audit_dict()
         credential.state = State.REVOKED
@@ -80,6 +96,51 @@ def revoke(credential: IssuedCredential, *, actor: Any, reason: str) -> list[str
             after={**credential.audit_dict(), "reason": reason, "done": done},
         )
     return done
+
+
+def is_portal_role(role_arn: str) -> bool:
+    return role_arn.endswith(f":role{ROLE_PATH}{settings.CREDENTIALS_ROLE_NAME}")
+
+
+def _deny_revoked_sessions(credential: IssuedCredential) -> str:
+    """End a session early: the portal role's inline Deny for revoked sessions' aws:userid
+    ("ROLEID:session-name"), rebuilt from the records (sessions that expired drop out)."""
+    sessions = list(
+        IssuedCredential.objects.filter(
+            account=credential.account,
+            kind=Kind.TEMPORARY,
+            role_arn=credential.role_arn,
+            state=State.REVOKED,
+            expires_at__gt=timezone.now(),
+        )
+        .exclude(pk=credential.pk)
+        .values_list("session_name", flat=True)
+    )
+    sessions.append(credential.session_name)
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyRevokedSessions",
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"StringLike": {"aws:userid": [f"*:{s}" for s in sorted(sessions)]}},
+            }
+        ],
+    }
+    role_name = credential.role_arn.rsplit("/", 1)[-1]
+    try:
+        aws.client(credential.account, "iam").put_role_policy(
+            RoleName=role_name,
+            PolicyName=REVOKED_SESSIONS_POLICY,
+            PolicyDocument=compact_json(document),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise CredentialError(_aws_message(exc, credential.account, "PutRolePolicy")) from exc
+    return (
+        f"session {credential.session_name} denied by the role's {REVOKED_SESSIONS_POLICY} policy"
+    )
 
 
 def rotate(
