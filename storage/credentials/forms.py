@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
@@ -170,7 +171,12 @@ def _lines(text: str) -> list[str]:
 
 
 class RotateForm(forms.Form):
-    grace_days = forms.IntegerField(min_value=0, max_value=90, initial=7)
+    grace_days = forms.IntegerField(
+        min_value=0,
+        max_value=90,
+        initial=lambda: settings.CREDENTIALS_DEFAULT_GRACE_DAYS,
+        help_text="Days the old key stays active (0: delete it now).",
+    )
 
 
 class RevokeForm(forms.Form):

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import aws
@@ -111,7 +112,7 @@ class Command(BaseCommand):
 
         rotate = sub.add_parser("rotate", help="a new key; the old one lasts the grace period")
         rotate.add_argument("id", type=int)
-        rotate.add_argument("--grace", default="7d")
+        rotate.add_argument("--grace", help="e.g. 7d, 12h, 0 (CREDENTIALS_DEFAULT_GRACE_DAYS)")
         rotate.add_argument("--format", choices=formats.FORMATS, default="json")
 
         revoke = sub.add_parser("revoke", help="delete the keys, policies and the IAM user")
@@ -233,7 +234,8 @@ class Command(BaseCommand):
 
     def do_rotate(self, options: dict[str, Any]) -> None:
         credential = self._credential(options["id"])
-        rotation, secret = lifecycle.rotate(credential, actor=None, grace=_grace(options["grace"]))
+        grace = _grace(options["grace"] or f"{settings.CREDENTIALS_DEFAULT_GRACE_DAYS}d")
+        rotation, secret = lifecycle.rotate(credential, actor=None, grace=grace)
         if rotation.grace_until <= rotation.created_at:
             lifecycle.finish_rotation(rotation.pk)
         self.stderr.write(
