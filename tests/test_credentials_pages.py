@@ -190,3 +190,21 @@ def test_admin_is_scoped_and_revokes(
     assert response.status_code == 302
     credential.refresh_from_db()
     assert credential.state == State.REVOKED
+
+
+def test_create_sends_exactly_the_dry_runs_user_name(
+    personas: Any, account_a: Any, cred_buckets: list[str]
+) -> None:
+    client = personas.client_for("alice")
+    plan = client.post(ISSUE, form(account=str(account_a.pk)))
+    name = re.search(r'name="planned_name" value="([^"]+)"', plan.content.decode())
+    assert name is not None and name.group(1).startswith("s3.rw.alpha-data-")
+    assert f'"UserName": "{name.group(1)}"' in plan.content.decode().replace("&quot;", '"')
+    made = client.post(
+        ISSUE, form(account=str(account_a.pk), step="create", planned_name=name.group(1))
+    )
+    assert made.status_code == 201
+    assert IssuedCredential.objects.get().iam_user_name == name.group(1)
+    # a made-up name is not taken (only the generated shape)
+    client.post(ISSUE, form(account=str(account_a.pk), step="create", planned_name="root-user"))
+    assert IssuedCredential.objects.order_by("-pk").first().iam_user_name != "root-user"

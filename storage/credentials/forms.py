@@ -81,6 +81,7 @@ class IssueForm(forms.Form):
     no_boundary = forms.BooleanField(
         required=False, help_text="Tenant admins only: no permissions boundary."
     )
+    planned_name = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, tenant: Tenant, user: Any, role: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -163,6 +164,7 @@ class IssueForm(forms.Form):
             purpose=data.get("purpose", ""),
             no_boundary=bool(data.get("no_boundary")) and self.role == Role.ADMIN,
             actor=self.user,
+            planned_name=data.get("planned_name", ""),
         )
 
 

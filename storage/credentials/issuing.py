@@ -87,6 +87,9 @@ class IssueRequest:
     purpose: str = ""
     no_boundary: bool = False  # only tenant admins may ask (the caller checks the role)
     actor: Any = None
+    # The generated user or session name the dry run showed, so that create sends exactly the
+    # requests the dry run listed. Only names of the generated shape are taken.
+    planned_name: str = ""
 
 
 @dataclass
@@ -135,6 +138,9 @@ def boundary_for(access: str) -> str:
     if access == AccessLevel.READ_ONLY:
         return str(settings.CREDENTIALS_READ_ONLY_BOUNDARY_ARN)
     return str(settings.CREDENTIALS_BOUNDARY_ARN)
+
+
+GENERATED_USER_NAME = re.compile(r"^s3\.(rw|ro|wo|custom)\.[a-z0-9.+-]{1,60}-[0-9a-f]{6}$")
 
 
 def default_user_name(access: str, buckets: list[str]) -> str:
@@ -191,7 +197,8 @@ def plan_issue(req: IssueRequest) -> IssuePlan:
 def _plan_permanent(req: IssueRequest, policy: dict[str, Any]) -> IssuePlan:
     if req.expires_on is not None and req.expires_on <= timezone.localdate():
         raise CredentialError("The expiry date must be in the future.")
-    name = req.username or default_user_name(req.access, req.buckets)
+    planned = req.planned_name if GENERATED_USER_NAME.match(req.planned_name or "") else ""
+    name = req.username or planned or default_user_name(req.access, req.buckets)
     if not IAM_NAME.match(name):
         raise CredentialError(
             f"User name {name!r}: IAM allows 1-64 letters, digits and +=,.@_- characters."
@@ -272,7 +279,7 @@ def _plan_temporary(req: IssueRequest, policy: dict[str, Any]) -> IssuePlan:
             "operation": "AssumeRole",
             "params": {
                 "RoleArn": role_arn,
-                "RoleSessionName": session_name(req.tenant),
+                "RoleSessionName": session_name(req.tenant, planned=req.planned_name),
                 "Policy": policy,
                 "DurationSeconds": duration,
             },
@@ -282,8 +289,21 @@ def _plan_temporary(req: IssueRequest, policy: dict[str, Any]) -> IssuePlan:
     return plan
 
 
-def session_name(tenant: Tenant) -> str:
-    return f"s3portal.{tenant.slug}"[:55] + "." + secrets.token_hex(4)
+def session_name(tenant: Tenant, *, planned: str = "") -> str:
+    head = f"s3portal.{tenant.slug}"[:55]
+    if re.fullmatch(re.escape(head) + r"\.[0-9a-f]{8}", planned or ""):
+        return planned
+    return f"{head}.{secrets.token_hex(4)}"
+
+
+def planned_name(plan: IssuePlan) -> str:
+    """The generated name in `plan` (user or session), to carry from the dry run to create."""
+    if plan.user_name:
+        return plan.user_name
+    for call in plan.requests:
+        if call["operation"] == "AssumeRole":
+            return str(call["params"]["RoleSessionName"])
+    return ""
 
 
 # --- creating ---

@@ -129,14 +129,16 @@ class IssuedCredential(models.Model):
 
     @property
     def display_state(self) -> str:
-        """active / expiring / expired / revoked, as the list shows it."""
+        """active / expiring / expired / revoked, as the pages show it."""
+        return self.state_at(CredentialSettings.for_tenant(self.tenant).reminder_days)
+
+    def state_at(self, reminder_days: int) -> str:
         now = timezone.now()
         if self.state != State.ACTIVE:
             return str(self.state)
         if self.expires_at is not None and self.expires_at <= now:
             return "expired"
-        reminder = CredentialSettings.for_tenant(self.tenant).reminder_days
-        if self.expires_at is not None and self.expires_at <= now + timedelta(days=reminder):
+        if self.expires_at is not None and self.expires_at <= now + timedelta(days=reminder_days):
             return "expiring"
         return "active"
 

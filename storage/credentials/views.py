@@ -22,16 +22,29 @@ from accounts.models import Role, Tenant
 
 from . import formats, lifecycle
 from .forms import IssueForm, RevokeForm, RotateForm, may_issue
-from .issuing import CredentialError, IssuedCredential, Secret, issue, plan_issue
-from .models import KeyRotation, Kind
+from .issuing import CredentialError, Secret, issue, plan_issue, planned_name
+from .models import CredentialSettings, IssuedCredential, KeyRotation, Kind
 from .policies import PolicyError, pretty_json
 
+LIST_LIMIT = 200
 
-def _visible(request: HttpRequest, tenant: Tenant, role: str) -> Any:
+
+def _visible(request: HttpRequest, tenant: Tenant, role: str) -> list[IssuedCredential]:
     rows = IssuedCredential.objects.for_tenant(tenant).select_related("account", "tenant")
-    if role in (Role.ADMIN, Role.OPERATOR):
-        return rows
-    return rows.filter(issuer=request.user)
+    if role not in (Role.ADMIN, Role.OPERATOR):
+        rows = rows.filter(issuer=request.user)
+    reminder_days = CredentialSettings.for_tenant(tenant).reminder_days
+    shown = list(rows[:LIST_LIMIT])
+    for credential in shown:
+        credential.list_state = credential.state_at(reminder_days)  # type: ignore[attr-defined]
+    return shown
+
+
+def _own_buckets(tenant: Tenant) -> list[str]:
+    from storage.models import Bucket
+
+    names = Bucket.objects.for_tenant(tenant).filter(gone_at__isnull=True)
+    return sorted(set(names.values_list("name", flat=True)))
 
 
 def may_manage(request: HttpRequest, role: str | None, credential: IssuedCredential) -> bool:
@@ -50,8 +63,9 @@ def credential_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpR
         {
             "tenant": tenant,
             "role": role,
-            "credentials": _visible(request, tenant, role)[:200],
+            "credentials": _visible(request, tenant, role),
             "form": form,
+            "own_buckets": _own_buckets(tenant) if form is not None and role != Role.MEMBER else [],
         },
     )
 
@@ -75,6 +89,7 @@ def issue_view(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpRespon
         return render(request, "credentials/list.html", context, status=400)
     if request.POST.get("step") != "create":
         context.update(
+            planned_name=planned_name(plan),
             plan=plan,
             policy_json=pretty_json(plan.policy),
             requests=[{**r, "params_json": pretty_json(r["params"])} for r in plan.requests],
