@@ -208,3 +208,44 @@ def test_create_sends_exactly_the_dry_runs_user_name(
     # a made-up name is not taken (only the generated shape)
     client.post(ISSUE, form(account=str(account_a.pk), step="create", planned_name="root-user"))
     assert IssuedCredential.objects.order_by("-pk").first().iam_user_name != "root-user"
+
+
+def test_rotation_without_grace_is_finished_by_a_task_on_commit(
+    personas: Any,
+    account_a: Any,
+    cred_buckets: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from storage.credentials import tasks
+
+    client = personas.client_for("alice")
+    client.post(ISSUE, form(account=str(account_a.pk), step="create"))
+    credential = IssuedCredential.objects.get()
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.finish_rotation, "delay", lambda pk: sent.append(pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("credentials:rotate", args=[credential.pk]), {"grace_days": "0"}
+        )
+    assert response.status_code == 200
+    rotation = credential.rotations.get()
+    assert sent == [rotation.pk]
+    assert tasks.finish_rotation(rotation.pk) is True
+    assert tasks.finish_rotation(rotation.pk) is False  # idempotent
+
+
+def test_operator_cannot_revoke_in_the_admin(
+    personas: Any, account_a: Any, cred_buckets: list[str]
+) -> None:
+    personas.client_for("alice").post(ISSUE, form(account=str(account_a.pk), step="create"))
+    credential = IssuedCredential.objects.get()
+    changelist = reverse("admin:credentials_issuedcredential_changelist")
+    oscar = personas.client_for("oscar")
+    assert oscar.get(changelist).status_code == 200  # operators may look
+    response = oscar.post(
+        changelist, {"action": "revoke_selected", "_selected_action": [str(credential.pk)]}
+    )
+    assert response.status_code == 403
+    credential.refresh_from_db()
+    assert credential.state == State.ACTIVE

@@ -444,13 +444,9 @@ def test_whoami_reads_every_output_format(
     credential = IssuedCredential.objects.get(access_key_id=parsed.access_key_id)
     secret = Secret(parsed.access_key_id, parsed.secret_access_key, user_name="x")
     for fmt in formats.FORMATS:
-        auth_file = io.StringIO(formats.render(secret, fmt))
         whoami = io.StringIO()
-        import sys
-
-        real_stdin = sys.stdin
-        sys.stdin = auth_file
-        try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("sys.stdin", io.StringIO(formats.render(secret, fmt)))
             call_command(
                 "credentials",
                 "whoami",
@@ -460,8 +456,36 @@ def test_whoami_reads_every_output_format(
                 server.endpoint,
                 stdout=whoami,
             )
-        finally:
-            sys.stdin = real_stdin
         identity = json.loads(whoami.getvalue())
         assert identity["Arn"].endswith(f":user/s3portal/tenant-a/{credential.iam_user_name}"), fmt
     assert parsed.secret_access_key not in err.getvalue()
+
+
+def test_whoami_with_temporary_credentials(
+    personas: Any, emulator_account: AwsAccount, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = io.StringIO()
+    call_command(
+        "credentials",
+        "create",
+        "tenant-a",
+        "emulator",
+        "alpha-data",
+        "--duration",
+        "15m",
+        "--format",
+        "credential_process",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    document = json.loads(out.getvalue())
+    assert document["Version"] == 1 and document["SessionToken"] and document["Expiration"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(out.getvalue()))
+    whoami = io.StringIO()
+    call_command(
+        "credentials", "whoami", "--auth", "-", "--endpoint-url", server.endpoint, stdout=whoami
+    )
+    assert (
+        ":assumed-role/s3portal-credentials/s3portal.tenant-a."
+        in json.loads(whoami.getvalue())["Arn"]
+    )
