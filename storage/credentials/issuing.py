@@ -273,6 +273,7 @@ def _plan_temporary(req: IssueRequest, policy: dict[str, Any]) -> IssuePlan:
             "The portal itself uses an assumed role here, so this is role chaining: AWS caps "
             "the session at 1 hour."
         )
+        duration = CHAINED_ROLE_MAX
     plan.requests.append(
         {
             "service": "sts",
@@ -401,7 +402,7 @@ def _issue_permanent(plan: IssuePlan) -> tuple[IssuedCredential, Secret]:
                 credential,
                 after=credential.audit_dict(),
             )
-    except (ClientError, BotoCoreError, Exception) as exc:
+    except Exception as exc:  # whatever failed, undo what was created
         message = (
             _aws_message(exc, req.account, step)
             if isinstance(exc, ClientError | BotoCoreError)
