@@ -236,3 +236,15 @@ def test_named_role_in_another_account_is_refused(
         )
     with pytest.raises(CredentialError, match="is not an IAM role ARN"):
         plan_issue(request(personas, account_a, kind=Kind.TEMPORARY, role_arn="role/x"))
+
+
+def test_role_chaining_caps_the_session_at_one_hour_in_the_dry_run(
+    personas: Any, account_a: Any, cred_buckets: list[str]
+) -> None:
+    from accounts.models import AuthMethod
+
+    account_a.auth_method = AuthMethod.ASSUME_ROLE
+    account_a.role_arn = "arn:aws:iam::123456789012:role/portal"
+    plan = plan_issue(request(personas, account_a, kind=Kind.TEMPORARY, duration_seconds=43200))
+    assert plan.requests[-1]["params"]["DurationSeconds"] == 3600  # IAM: role chaining, 1 hour
+    assert any("role chaining" in note for note in plan.notes)
