@@ -263,3 +263,25 @@ def client(
             "before-sign.s3-control", _pin_endpoint_host(account.endpoint_url)
         )
     return made
+
+
+def client_for_keys(
+    service: str,
+    *,
+    access_key_id: str,
+    secret_access_key: str,
+    session_token: str | None = None,
+    region: str = "us-east-1",
+    endpoint_url: str | None = None,
+) -> BaseClient:
+    """A client from explicit keys (`credentials whoami --auth`: check issued credentials).
+
+    Keys are used, never stored or logged; no session is cached.
+    """
+    session = boto3.Session(
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        aws_session_token=session_token or None,
+        region_name=region,
+    )
+    return session.client(service, endpoint_url=endpoint_url or None, config=client_config())

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "storage",
     "storage.files",
+    "storage.credentials",  # scoped credentials (IAM users, STS sessions)
     "lifecycle",
 ]
 
@@ -236,6 +237,9 @@ FILES_RETRY_FAILED_INTERVAL = env.int("FILES_RETRY_FAILED_INTERVAL", default=360
 FILES_EXPIRY_SWEEP_INTERVAL = env.int("FILES_EXPIRY_SWEEP_INTERVAL", default=3600)
 FILES_PURGE_INTERVAL = env.int("FILES_PURGE_INTERVAL", default=3600)
 INVITATION_EXPIRY_SWEEP_INTERVAL = env.int("INVITATION_EXPIRY_SWEEP_INTERVAL", default=3600)
+CREDENTIALS_EXPIRY_INTERVAL = env.int("CREDENTIALS_EXPIRY_INTERVAL", default=3600)
+CREDENTIALS_ROTATION_INTERVAL = env.int("CREDENTIALS_ROTATION_INTERVAL", default=3600)
+CREDENTIALS_LAST_USED_INTERVAL = env.int("CREDENTIALS_LAST_USED_INTERVAL", default=24 * 3600)
 
 
 def _every(task: str, seconds: int) -> dict[str, object]:
@@ -250,8 +254,14 @@ CELERY_BEAT_SCHEDULE = {
     "files-retry-failed-backups": _every("files.retry_failed_backups", FILES_RETRY_FAILED_INTERVAL),
     "files-expiry-sweep": _every("files.expire_files", FILES_EXPIRY_SWEEP_INTERVAL),
     "files-purge-deleted-backups": _every("files.purge_deleted_backups", FILES_PURGE_INTERVAL),
-    "expire-invitations": _every(
-        "accounts.tasks.expire_invitations", INVITATION_EXPIRY_SWEEP_INTERVAL
+    "expire-invitations": _every("accounts.expire_invitations", INVITATION_EXPIRY_SWEEP_INTERVAL),
+    # --- scoped credentials (storage.credentials) ---
+    "credentials-expire-due": _every("credentials.expire_due", CREDENTIALS_EXPIRY_INTERVAL),
+    "credentials-finish-rotations": _every(
+        "credentials.finish_rotations", CREDENTIALS_ROTATION_INTERVAL
+    ),
+    "credentials-refresh-last-used": _every(
+        "credentials.refresh_last_used", CREDENTIALS_LAST_USED_INTERVAL
     ),
 }
 
@@ -283,6 +293,20 @@ FILES_UPLOAD_BACKGROUND_PARTS = env.bool("FILES_UPLOAD_BACKGROUND_PARTS", defaul
 FILES_TOO_LARGE_DRAIN_LIMIT = env.int("FILES_TOO_LARGE_DRAIN_LIMIT", default=64 * 1024 * 1024)
 # Send S3 SHA-256 checksums with uploads (turn off for stores that reject them).
 FILES_S3_CHECKSUMS = env.bool("FILES_S3_CHECKSUMS", default=True)
+
+# --- Scoped credentials (storage.credentials) ---
+# Permissions boundaries of the IAM users the portal creates (S3 only; read-only for read-only
+# credentials). An admin may issue without a boundary; nobody else can.
+CREDENTIALS_BOUNDARY_ARN = env.str(
+    "CREDENTIALS_BOUNDARY_ARN", default="arn:aws:iam::aws:policy/AmazonS3FullAccess"
+)
+CREDENTIALS_READ_ONLY_BOUNDARY_ARN = env.str(
+    "CREDENTIALS_READ_ONLY_BOUNDARY_ARN", default="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+)
+# The role the portal creates once per account for temporary credentials.
+CREDENTIALS_ROLE_NAME = env.str("CREDENTIALS_ROLE_NAME", default="s3portal-credentials")
+# Grace period of a key rotation when the issuer names none (days).
+CREDENTIALS_DEFAULT_GRACE_DAYS = env.int("CREDENTIALS_DEFAULT_GRACE_DAYS", default=7)
 
 # --- Bucket scans (storage.scan) ---
 # Per-bucket checks run in a bounded thread pool (one per account scan). Each botocore client

@@ -36,5 +36,6 @@ urlpatterns = [
     path("files/", include("storage.files.urls")),
     path("buckets/", include("storage.urls")),
     path("", include("lifecycle.urls")),  # /buckets/<id>/lifecycle/..., /lifecycle/templates/...
+    path("credentials/", include("storage.credentials.urls")),
     path("", include("accounts.urls")),
 ]

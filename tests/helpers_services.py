@@ -16,13 +16,15 @@ BIN = Path(sys.executable).parent
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """A real moto_server over HTTP; yields its endpoint URL."""
+def moto_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """A real moto_server over HTTP; yields its endpoint URL. `extra_env` e.g. turns on IAM
+    enforcement (INITIAL_NO_AUTH_ACTION_COUNT)."""
     port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **(extra_env or {})},
     )
     try:
         wait_for_port(port)

@@ -41,6 +41,7 @@ def test_every_fix_is_registered() -> None:
         "reset_object_acls",
         "tls_only",
         "remove_public_statement",
+        "public_read",
     }
 
 

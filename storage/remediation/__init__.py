@@ -23,6 +23,7 @@ from storage.remediation.base import (
 )
 from storage.remediation.object_acls import ResetObjectAcls, ResetSummary
 from storage.remediation.policy_fixes import RemovePublicStatement, TlsOnly
+from storage.remediation.public_read import PublicReadPolicy
 from storage.remediation.settings_fixes import (
     AccessLogging,
     BlockPublicAccess,
@@ -45,6 +46,7 @@ FIXES: dict[str, Fix] = {
         ResetObjectAcls(),
         TlsOnly(),
         RemovePublicStatement(),
+        PublicReadPolicy(),  # asked for, never suggested; needs the bucket name to confirm
     )
 }
 

@@ -112,11 +112,21 @@ class RemovePublicStatementForm(FixParamsForm):
         return {"statement": self.cleaned_data["statement"]}
 
 
+class PublicReadForm(FixParamsForm):
+    confirm = forms.CharField(
+        label="Type the bucket's name to make every object public", max_length=63
+    )
+
+    def params(self) -> dict[str, Any]:
+        return {"confirm": self.cleaned_data.get("confirm", "")}
+
+
 FIX_FORMS: dict[str, type[FixParamsForm]] = {
     "default_encryption": DefaultEncryptionForm,
     "access_logging": AccessLoggingForm,
     "reset_object_acls": ResetObjectAclsForm,
     "remove_public_statement": RemovePublicStatementForm,
+    "public_read": PublicReadForm,
 }
 
 
@@ -126,7 +136,7 @@ def form_class(action: str) -> type[FixParamsForm]:
 
 def needs_input(action: str) -> bool:
     """Fixes whose form must be filled in before a dry run makes sense."""
-    return action in ("access_logging",)
+    return action in ("access_logging", "public_read")
 
 
 def default_data(form_cls: type[FixParamsForm], bucket: Bucket | None) -> dict[str, Any]:
