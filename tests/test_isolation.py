@@ -29,6 +29,7 @@ from lifecycle.models import (
     LifecycleVersion,
     TemplateApplication,
 )
+from storage.credentials.models import CredentialSettings, IssuedCredential, KeyRotation
 from storage.files.models import FileSpace, StoredFile
 from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
 
@@ -122,6 +123,11 @@ URL_RULES: dict[str, Rule] = {
     "lifecycle:template_edit": Rule(kwargs=_pk("template"), weaker=("bob", "vera")),
     "lifecycle:template_apply": Rule(kwargs=_pk("template"), weaker=("bob", "vera")),
     "lifecycle:template_batch": Rule(kwargs=lambda o: {"batch": o["application"].batch}),
+    "credentials:list": Rule(weaker=("vera",)),
+    "credentials:issue": Rule(method="post", weaker=("vera",)),
+    "credentials:detail": Rule(kwargs=_pk("credential"), weaker=("vera",)),
+    "credentials:rotate": Rule(method="post", kwargs=_pk("credential"), weaker=("vera",)),
+    "credentials:revoke": Rule(method="post", kwargs=_pk("credential"), weaker=("vera",)),
     "files:list": Rule(),
     "files:upload": Rule(method="post", weaker=("vera",)),
     "files:download": Rule(kwargs=_pk("file"), weaker=("vera",)),
@@ -199,8 +205,26 @@ def world(personas: Any) -> World:
                 template=template, bucket=bucket, batch=f"batch-{suffix}"
             ),
         }
+        credential = IssuedCredential.objects.create(
+            tenant=tenant,
+            account=account,
+            kind="permanent",
+            access="read_only",
+            buckets=[bucket.name],
+            policy={},
+            access_key_id=f"AKIA{suffix.upper() * 16}",
+            issuer=owner,
+        )
         return {
             **lifecycle,
+            "credential": credential,
+            "credential_settings": CredentialSettings.objects.create(tenant=tenant),
+            "rotation": KeyRotation.objects.create(
+                credential=credential,
+                old_access_key_id="AKIAOLD",
+                new_access_key_id="AKIANEW",
+                grace_until=timezone.now(),
+            ),
             "tenant": tenant,
             "membership": Membership.objects.filter(tenant=tenant).first(),
             "account": account,
