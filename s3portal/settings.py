@@ -273,6 +273,11 @@ SCAN_STALE_AFTER = env.int("SCAN_STALE_AFTER", default=900)
 SCAN_OBJECT_ACL_PREVIEW_LIMIT = env.int("SCAN_OBJECT_ACL_PREVIEW_LIMIT", default=1000)
 # Prefix for links in alert mails, e.g. https://portal.example.com (empty: paths only).
 SCAN_ALERT_BASE_URL = env.str("SCAN_ALERT_BASE_URL", default="")
+# Every SCAN_STALE_AFTER seconds, queued or running scans that will never finish end failed
+# (any account, verified or not), so no run stays "queued" for ever.
+CELERY_BEAT_SCHEDULE["scan-expire-stale-runs"] = _every(
+    "storage.tasks.expire_stale_scan_runs", SCAN_STALE_AFTER
+)
 
 # --- Logging: request ids in every line; secrets never logged (nothing here logs bodies) ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

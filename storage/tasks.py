@@ -47,8 +47,20 @@ def enqueue_account_scan(
     return run, True
 
 
+@shared_task(name="storage.tasks.expire_stale_scan_runs")
+def expire_stale_scan_runs() -> int:
+    """Every queued or running scan that will never finish ends failed, with the reason."""
+    from storage.scan.runner import expire_all_stale_runs
+
+    expired = expire_all_stale_runs()
+    if expired:
+        logger.info("expired %d stale scan runs", expired)
+    return expired
+
+
 @shared_task(name="storage.tasks.scan_all_accounts")
 def scan_all_accounts() -> int:
+    expire_stale_scan_runs()
     queued = 0
     for account in verified_accounts():
         _, created = enqueue_account_scan(account, trigger=ScanRun.Trigger.SCHEDULE)

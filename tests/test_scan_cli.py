@@ -184,7 +184,7 @@ def test_tenant_and_account_selection(buckets: Any, verified_account_b: Any) -> 
     assert [(i["tenant"], i["account"]) for i in items] == [("tenant-b", "b-main")]
     out, _, _ = run("scan", "cli-public", "--account", "prod", "--format", "json", "--no-save")
     assert [i["account"] for i in json.loads(out)] == ["prod"]
-    with pytest.raises(CommandError, match="no AWS account matches"):
+    with pytest.raises(CommandError, match="unknown AWS account .nope. in any tenant"):
         call_command("scan", "--account", "nope", stdout=StringIO())
 
 
