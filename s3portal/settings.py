@@ -173,6 +173,10 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="s3portal@localhost")
+# File-based mail (the demo's choice): one file per message in this folder.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# The demo's /mail/ page shows those files to platform superusers (never in production).
+DEMO_MAIL_PAGE = DEBUG and env.bool("S3PORTAL_DEMO_MAIL_PAGE", default=False)
 
 # --- AWS seam (accounts/aws.py) ---
 AWS_CONNECT_TIMEOUT = env.float("AWS_CONNECT_TIMEOUT", default=5.0)

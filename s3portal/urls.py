@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from s3portal import demo_mail
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     from django.db import connection
@@ -17,6 +19,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("mail/", demo_mail.mail_page, name="demo_mail"),
     path("files/", include("storage.files.urls")),
     path("buckets/", include("storage.urls")),
     path("", include("accounts.urls")),
