@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.access import (
@@ -66,4 +67,9 @@ def verify_aws_account_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, result.error)
     request.session[SESSION_TENANT_KEY] = account.tenant_id
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
     return redirect("portal:dashboard")

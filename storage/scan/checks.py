@@ -371,8 +371,15 @@ def _check_policy_status(
         return _pass("No bucket policy, so there is nothing for AWS to evaluate.")
     aws_public = bool(inputs.aws_is_public)
     if aws_public == analysis.is_public:
-        word = "public" if aws_public else "not public"
-        return _pass(f"AWS GetBucketPolicyStatus agrees with the portal: the policy is {word}.")
+        if aws_public:
+            return _pass(
+                "AWS and the portal agree that the policy is public (GetBucketPolicyStatus "
+                "IsPublic=true): the second opinion matches; the policy check says what to fix."
+            )
+        return _pass(
+            "AWS and the portal agree that the policy is not public (GetBucketPolicyStatus "
+            "IsPublic=false)."
+        )
     if aws_public:
         return _fail(
             "policy_status",

@@ -10,6 +10,7 @@ from storage.models import Finding, Severity
 from storage.scan.checks import label
 
 register = template.Library()
+BANNER_BUCKETS = 5  # buckets listed in the dashboard banner (the count covers all)
 
 _STATUS_CLASS = {"pass": "good", "fail": "bad", "error": "warn"}
 _SEVERITY_CLASS = {Severity.HIGH: "bad", Severity.MEDIUM: "warn"}
@@ -37,22 +38,33 @@ def exposure_badge(is_public: bool | None, scanned: Any = True) -> dict[str, Any
 
 @register.inclusion_tag("storage/_findings_banner.html")
 def high_findings_banner(tenant: Any) -> dict[str, Any]:
-    """Open high-severity findings of the tenant, shown until they are resolved."""
+    """Buckets with open high-severity findings, each with its causes, until resolved.
+
+    Counted by bucket: one public bucket is one bucket at risk, even when the verdict and
+    the policy check both say so.
+    """
     if tenant is None:
-        return {"findings": [], "count": 0}
+        return {"buckets": [], "count": 0}
     findings = Finding.objects.filter(
         bucket__account__tenant=tenant,
         severity=Severity.HIGH,
         resolved_at__isnull=True,
         bucket__gone_at__isnull=True,
     )
-    public = (
-        findings.filter(check_name="public")
-        .values_list("bucket__name", "bucket_id")
-        .order_by("bucket__name")[:20]
-    )
-    return {
-        "findings": findings.select_related("bucket").order_by("-first_seen_at")[:5],
-        "count": findings.count(),
-        "public_buckets": list(public),
-    }
+    count = findings.values("bucket_id").distinct().count()
+    at_risk: dict[int, dict[str, Any]] = {}
+    for finding in findings.select_related("bucket").order_by("bucket__name", "check_name"):
+        if finding.bucket_id not in at_risk and len(at_risk) == BANNER_BUCKETS:
+            break
+        entry = at_risk.setdefault(
+            finding.bucket_id,
+            {"name": finding.bucket.name, "pk": finding.bucket_id, "verdict": None, "causes": []},
+        )
+        if finding.check_name == "public":
+            entry["verdict"] = finding  # the summary; the checks below it are the causes
+        else:
+            entry["causes"].append(finding)
+    for entry in at_risk.values():
+        if not entry["causes"] and entry["verdict"] is not None:
+            entry["causes"] = [entry["verdict"]]
+    return {"buckets": list(at_risk.values()), "count": count}

@@ -97,6 +97,7 @@ def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpRespo
                 "unknown": live.filter(is_public__isnull=True).count(),
             },
             "may_scan": role_at_least(role, Role.OPERATOR),
+            "may_verify": role_at_least(role, Role.ADMIN),
         },
     )
 

@@ -18,6 +18,7 @@ from accounts.models import Role
 from storage.models import Bucket
 from storage.remediation import FIXES, FixConflict, FixError, FixPlan, plan_fix, run_fix
 from storage.remediation.forms import default_data, form_class, needs_input
+from storage.remediation.outcome_text import applied_message
 
 TENANT_PATH = "account__tenant"
 
@@ -101,6 +102,7 @@ def _apply(
             "the bucket page show the result when it is done.",
         )
         return redirect("storage:bucket_detail", pk=bucket.pk)
+    was_public = bucket.is_public
     try:
         outcome = run_fix(
             bucket,
@@ -133,8 +135,5 @@ def _apply(
         messages.info(request, outcome.plan.summary)
         return redirect("storage:bucket_detail", pk=bucket.pk)
     bucket.refresh_from_db()
-    state = {True: "public", False: "not public", None: "of unknown exposure"}[bucket.is_public]
-    messages.success(
-        request, f"{fix.label}: done. {outcome.plan.summary} Rescanned: the bucket is now {state}."
-    )
+    messages.success(request, applied_message(outcome.plan, was_public, bucket.is_public))
     return redirect("storage:bucket_detail", pk=bucket.pk)
