@@ -6,7 +6,7 @@ ScanRun: ``account__tenant``; BucketSnapshot, Finding: ``bucket__account__tenant
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -215,6 +215,11 @@ class BucketSnapshot(models.Model):
         return f"{self.bucket.name} @ {self.taken_at:%Y-%m-%d %H:%M:%S}"
 
 
+class Suppression(models.TextChoices):
+    ACCEPTED = "accepted", "risk accepted"
+    SUPPRESSED = "suppressed", "suppressed (not a problem here)"
+
+
 class Finding(models.Model):
     """A failing check of one bucket over time: opened, refreshed by each scan, resolved."""
 
@@ -230,6 +235,21 @@ class Finding(models.Model):
         ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="opened_findings"
     )
     alerted_at = models.DateTimeField(null=True, blank=True)
+    # Accepted (a known, tolerated risk) or suppressed (not a real problem here), with a
+    # reason, until a date: hidden from the open list and the banner until then; audited.
+    suppression = models.CharField(
+        max_length=10, choices=Suppression.choices, blank=True, default=""
+    )
+    suppression_reason = models.TextField(blank=True)
+    suppressed_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    suppressed_at = models.DateTimeField(null=True, blank=True)
+    suppressed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["resolved_at", "-first_seen_at"]
@@ -247,3 +267,7 @@ class Finding(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    def is_suppressed(self, now: datetime | None = None) -> bool:
+        until = self.suppressed_until
+        return bool(self.suppression) and until is not None and until > (now or timezone.now())

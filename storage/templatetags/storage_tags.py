@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from storage import suppression
 from storage.models import Finding, Severity
 from storage.scan.checks import label
 
@@ -51,6 +52,7 @@ def high_findings_banner(tenant: Any) -> dict[str, Any]:
         resolved_at__isnull=True,
         bucket__gone_at__isnull=True,
     )
+    findings = suppression.not_suppressed(findings)
     count = findings.values("bucket_id").distinct().count()
     at_risk: dict[int, dict[str, Any]] = {}
     for finding in findings.select_related("bucket").order_by("bucket__name", "check_name"):

@@ -199,39 +199,3 @@ def snapshot_detail(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResp
             "checks": _checks_in_order(snapshot.checks or {}),
         },
     )
-
-
-@tenant_required(Role.VIEWER)
-def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    findings = Finding.objects.filter(bucket__account__tenant=tenant).select_related(
-        "bucket__account"
-    )
-    state = request.GET.get("state", "open")
-    if state == "open":
-        findings = findings.filter(resolved_at__isnull=True)
-    elif state == "resolved":
-        findings = findings.filter(resolved_at__isnull=False)
-    severity = request.GET.get("severity", "")
-    if severity in Severity.values:
-        findings = findings.filter(severity=severity)
-    check = request.GET.get("check", "")
-    if check in CHECKS:
-        findings = findings.filter(check_name=check)
-    page = Paginator(findings.order_by("resolved_at", "-first_seen_at", "pk"), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "storage/finding_list.html",
-        {
-            "tenant": tenant,
-            "page": page,
-            "filters": request.GET,
-            "state": state,
-            "querystring": query.urlencode(),
-            "severities": Severity.choices,
-            "check_choices": [(name, label(name)) for name in CHECK_NAMES],
-        },
-    )
