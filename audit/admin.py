@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +38,9 @@ class _Echo:
 
 
 def _csv_safe(value: Any) -> str:
+    # Documents (before/after) as JSON, never Python's repr of a dict.
+    if isinstance(value, dict | list):
+        value = json.dumps(value, sort_keys=True, default=str)
     # Cells starting with = + - @ are formulas in spreadsheets (CSV injection).
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text

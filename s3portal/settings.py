@@ -124,6 +124,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere: ISO dates, 24-hour times, the time zone named (s3portal/formats/).
+FORMAT_MODULE_PATH = ["s3portal.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

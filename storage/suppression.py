@@ -48,7 +48,11 @@ class SuppressionForm(forms.Form):
     )
     until = forms.DateField(
         label="Until",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # ISO like every date the portal shows (a date picker would show the browser's locale).
+        widget=forms.DateInput(
+            format="%Y-%m-%d",
+            attrs={"placeholder": "YYYY-MM-DD", "inputmode": "numeric", "size": 10},
+        ),
         help_text=f"it lapses at the start of this day (at most {MAX_SUPPRESSION_DAYS} days)",
     )
 

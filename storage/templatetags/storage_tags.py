@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
@@ -70,3 +71,9 @@ def high_findings_banner(tenant: Any) -> dict[str, Any]:
         if not entry["causes"] and entry["verdict"] is not None:
             entry["causes"] = [entry["verdict"]]
     return {"buckets": list(at_risk.values()), "count": count}
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    """A stored document as indented JSON (what the API returned), never a Python repr."""
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
