@@ -53,7 +53,7 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
         raise Http404("No such tenant.")
     request.session[SESSION_TENANT_KEY] = tenant.pk
     messages.info(request, f"Switched to {tenant.name}.")
-    return redirect("portal:dashboard")
+    return _back(request, "portal:dashboard")
 
 
 @login_required
@@ -67,9 +67,15 @@ def verify_aws_account_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, result.error)
     request.session[SESSION_TENANT_KEY] = account.tenant_id
+    return _back(request, "portal:dashboard")
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """To the form's `next` page when it is one of ours (the admin, the bucket list), else
+    `default`."""
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return redirect(back)
-    return redirect("portal:dashboard")
+    return redirect(default)

@@ -109,7 +109,8 @@ def _sort_links(params: dict[str, str], current: str) -> dict[str, dict[str, str
         new = f"-{name}" if current == name else name
         arrow = "▲" if current == name else "▼" if current == f"-{name}" else ""
         query = urlencode({**{k: v for k, v in params.items() if v}, "sort": new})
-        links[name] = {"url": f"?{query}", "arrow": arrow}
+        aria = "ascending" if current == name else "descending" if current == f"-{name}" else "none"
+        links[name] = {"url": f"?{query}", "arrow": arrow, "aria": aria}
     return links
 
 

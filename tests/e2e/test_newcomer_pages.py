@@ -102,8 +102,9 @@ def test_advice_matches_the_role_in_this_tenant(live_server: Any, page: Any, per
     login(page, live_server, "alice", PASSWORD)
     page.wait_for_selector("h1")
     assert "Add one in the" in page.locator("#no-accounts").inner_text()
+    page.select_option("#tenant-select", "tenant-b")
     with page.expect_navigation():
-        page.select_option("#tenant-select", "tenant-b")
+        page.click("#tenant-switch")
     advice = page.locator("#no-accounts").inner_text()
     assert "Add one in the admin" not in advice
     assert "A tenant admin of Tenant B can connect one." in advice
