@@ -43,8 +43,7 @@ class SuppressionForm(forms.Form):
     reason = forms.CharField(
         label="Reason",
         max_length=500,
-        widget=forms.TextInput,
-        help_text="why (kept in the audit trail)",
+        widget=forms.TextInput(attrs={"placeholder": "why (kept in the audit trail)"}),
     )
     until = forms.DateField(
         label="Until",
@@ -53,7 +52,7 @@ class SuppressionForm(forms.Form):
             format="%Y-%m-%d",
             attrs={"placeholder": "YYYY-MM-DD", "inputmode": "numeric", "size": 10},
         ),
-        help_text=f"it lapses at the start of this day (at most {MAX_SUPPRESSION_DAYS} days)",
+        help_text=f"lapses at the start of that day; at most {MAX_SUPPRESSION_DAYS} days",
     )
 
     def clean_reason(self) -> str:
