@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv clean
+.PHONY: run test lint venv clean manage shell
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,3 +30,15 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+## manage / shell: manage.py (`make manage ARGS="scan --format json"`) or an interactive shell
+## with the demo's settings (var/demo.env, written by the first `make run`) and .venv on PATH.
+DEMO_ENV = $${S3PORTAL_VAR_DIR:-var}/demo.env
+WITH_DEMO_ENV = test -f "$(DEMO_ENV)" || { echo "error: $(DEMO_ENV) is missing: run 'make run' once to create the demo" >&2; exit 1; }; \
+	set -a; . "$(DEMO_ENV)"; set +a; export DEBUG=$${DEBUG:-true} AWS_EC2_METADATA_DISABLED=true S3PORTAL_DEMO_ENV_LOADED=1 PATH="$(abspath $(BIN)):$$PATH";
+manage: $(STAMP)
+	@$(WITH_DEMO_ENV) exec $(BIN)/python manage.py $(ARGS)
+
+shell: $(STAMP)
+	@$(WITH_DEMO_ENV) echo "demo settings loaded from $(DEMO_ENV); try: python manage.py scan (exit leaves)"; \
+	PS1='(s3portal demo) \w$$ ' exec bash --norc -i

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Django's command-line utility for s3portal."""
+"""Django's command-line utility for s3portal (configuration errors print one line)."""
 
 import os
 import sys
@@ -7,9 +7,9 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "s3portal.settings")
-    from django.core.management import execute_from_command_line
+    from s3portal.cli import run
 
-    execute_from_command_line(sys.argv)
+    sys.exit(run(sys.argv))
 
 
 if __name__ == "__main__":

@@ -126,13 +126,22 @@ def describe_aws_error(
     if code in THROTTLING_CODES:
         return f"AWS throttled account {account_name!r} ({code}) even after retries{where}."
     if code in {"NoSuchBucket"}:
-        return f"The bucket{where} no longer exists (NoSuchBucket)."
+        return (
+            f"{_bucket_phrase(resource)} does not exist in account {account_name!r} or no "
+            "longer exists (NoSuchBucket): check the name, or rescan the account."
+        )
     if isinstance(exc, ClientError):
         message = safe_detail(exc.response.get("Error", {}).get("Message", ""))
     else:
         # Other botocore errors are formatted from request facts; still keep them short.
         message = safe_detail(str(exc))
     return f"AWS error for account {account_name!r}{where}: {code}: {message}".strip(" :")
+
+
+def _bucket_phrase(resource: str) -> str:
+    """The bucket named in the resource forms callers pass: "bucket x", "s3://x/key", "x"."""
+    name = resource.removeprefix("bucket ").removeprefix("s3://").split("/", 1)[0]
+    return f"Bucket {name!r}" if name else "The bucket"
 
 
 def describe_failure(exc: BaseException, *, account_name: str) -> str:

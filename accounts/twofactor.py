@@ -102,9 +102,7 @@ class TwoFactorMiddleware:
         ):
             if not request.session.get(NO_DEVICE_SESSION_KEY):
                 if user_has_device(user):
-                    return self._send_to(
-                        request, "portal:otp_verify", "enter your two-factor code"
-                    )
+                    return self._send_to(request, "portal:otp_verify", "enter your two-factor code")
                 request.session[NO_DEVICE_SESSION_KEY] = True
             if two_factor_required(user, request):
                 return self._send_to(request, "portal:otp_setup", "set up two-factor first")

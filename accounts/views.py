@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.access import (
@@ -54,7 +55,7 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
         raise Http404("No such tenant.")
     request.session[SESSION_TENANT_KEY] = tenant.pk
     messages.info(request, f"Switched to {tenant.name}.")
-    return redirect("portal:dashboard")
+    return _back(request, "portal:dashboard")
 
 
 @login_required
@@ -70,4 +71,15 @@ def verify_aws_account_view(request: AuthenticatedRequest, pk: int) -> HttpRespo
     for warning in result.warnings:
         messages.warning(request, warning)
     request.session[SESSION_TENANT_KEY] = account.tenant_id
-    return redirect("portal:dashboard")
+    return _back(request, "portal:dashboard")
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """To the form's `next` page when it is one of ours (the admin, the bucket list), else
+    `default`."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
+    return redirect(default)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Iterator
 
 from audit.models import AuditEvent
@@ -31,6 +32,9 @@ class _Echo:
 
 
 def csv_safe(value: object) -> str:
+    # Documents (before/after) as JSON, never Python's repr of a dict.
+    if isinstance(value, dict | list):
+        value = json.dumps(value, sort_keys=True, default=str)
     # Cells starting with = + - @ are formulas in spreadsheets (CSV injection).
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text

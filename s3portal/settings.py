@@ -126,6 +126,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere: ISO dates, 24-hour times, the time zone named (s3portal/formats/).
+FORMAT_MODULE_PATH = ["s3portal.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -175,6 +177,10 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="s3portal@localhost")
+# File-based mail (the demo's choice): one file per message in this folder.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# The demo's /mail/ page shows those files to platform superusers (never in production).
+DEMO_MAIL_PAGE = DEBUG and env.bool("S3PORTAL_DEMO_MAIL_PAGE", default=False)
 
 # --- AWS seam (accounts/aws.py) ---
 AWS_CONNECT_TIMEOUT = env.float("AWS_CONNECT_TIMEOUT", default=5.0)
@@ -232,6 +238,9 @@ TASK_RETRY_BACKOFF_MAX = env.int("TASK_RETRY_BACKOFF_MAX", default=900)
 # `expires` drops a run that waited in the queue longer than its own interval.
 VERIFY_ACCOUNTS_INTERVAL = env.int("VERIFY_ACCOUNTS_INTERVAL", default=24 * 3600)
 SCAN_INTERVAL = env.int("SCAN_INTERVAL", default=3600)
+# A running scan without progress this long is taken as dead; every SCAN_STALE_AFTER seconds,
+# queued or running scans that will never finish end failed (any account), with the reason.
+SCAN_STALE_AFTER = env.int("SCAN_STALE_AFTER", default=900)
 FILES_RECONCILE_INTERVAL = env.int("FILES_RECONCILE_INTERVAL", default=300)
 FILES_RETRY_FAILED_INTERVAL = env.int("FILES_RETRY_FAILED_INTERVAL", default=3600)
 FILES_EXPIRY_SWEEP_INTERVAL = env.int("FILES_EXPIRY_SWEEP_INTERVAL", default=3600)
@@ -250,6 +259,7 @@ def _every(task: str, seconds: int) -> dict[str, object]:
 CELERY_BEAT_SCHEDULE = {
     "verify-aws-accounts": _every("accounts.verify_all_aws_accounts", VERIFY_ACCOUNTS_INTERVAL),
     "scan-all-accounts": _every("storage.scan_all_accounts", SCAN_INTERVAL),
+    "scan-expire-stale-runs": _every("storage.expire_stale_scan_runs", SCAN_STALE_AFTER),
     "files-reconcile-backups": _every("files.reconcile_backups", FILES_RECONCILE_INTERVAL),
     "files-retry-failed-backups": _every("files.retry_failed_backups", FILES_RETRY_FAILED_INTERVAL),
     "files-expiry-sweep": _every("files.expire_files", FILES_EXPIRY_SWEEP_INTERVAL),
@@ -314,7 +324,6 @@ CREDENTIALS_DEFAULT_GRACE_DAYS = env.int("CREDENTIALS_DEFAULT_GRACE_DAYS", defau
 SCAN_POOL_SIZE = env.int("SCAN_POOL_SIZE", default=16)
 SCAN_OBJECT_ACL_POOL_SIZE = env.int("SCAN_OBJECT_ACL_POOL_SIZE", default=16)
 # A running scan with no progress for this long is taken as dead and its account freed.
-SCAN_STALE_AFTER = env.int("SCAN_STALE_AFTER", default=900)
 # Objects a portal dry run of "reset object ACLs" examines before it stops (the fix does all).
 SCAN_OBJECT_ACL_PREVIEW_LIMIT = env.int("SCAN_OBJECT_ACL_PREVIEW_LIMIT", default=1000)
 # Prefix for links in alert mails, e.g. https://portal.example.com (empty: paths only).

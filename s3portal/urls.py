@@ -4,6 +4,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from s3portal import demo_mail
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
@@ -33,6 +35,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("mail/", demo_mail.mail_page, name="demo_mail"),
     path("files/", include("storage.files.urls")),
     path("buckets/", include("storage.urls")),
     path("", include("lifecycle.urls")),  # /buckets/<id>/lifecycle/..., /lifecycle/templates/...

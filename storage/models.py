@@ -6,7 +6,7 @@ ScanRun: ``account__tenant``; BucketSnapshot, Finding: ``bucket__account__tenant
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -229,6 +229,11 @@ class FindingQuerySet(TenantScopedQuerySet["Finding"]):
         return super().bulk_create(objs, *args, **kwargs)
 
 
+class Suppression(models.TextChoices):
+    ACCEPTED = "accepted", "risk accepted"
+    SUPPRESSED = "suppressed", "suppressed (not a problem here)"
+
+
 class Finding(models.Model):
     """A failing check of one bucket over time: opened, refreshed by each scan, resolved.
 
@@ -253,6 +258,21 @@ class Finding(models.Model):
         ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="opened_findings"
     )
     alerted_at = models.DateTimeField(null=True, blank=True)
+    # Accepted (a known, tolerated risk) or suppressed (not a real problem here), with a
+    # reason, until a date: hidden from the open list and the banner until then; audited.
+    suppression = models.CharField(
+        max_length=10, choices=Suppression.choices, blank=True, default=""
+    )
+    suppression_reason = models.TextField(blank=True)
+    suppressed_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    suppressed_at = models.DateTimeField(null=True, blank=True)
+    suppressed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = FindingQuerySet.as_manager()
 
@@ -270,9 +290,9 @@ class Finding(models.Model):
             models.Index(
                 fields=["tenant", "resolved_at", "-first_seen_at", "-id"], name="finding_by_age"
             ),
-            # most severe first (the dashboard banner, the findings page sorted by severity)
+            # most severe, then oldest first: the findings page's default order
             models.Index(
-                fields=["tenant", "resolved_at", "-severity_rank", "-first_seen_at"],
+                fields=["tenant", "resolved_at", "-severity_rank", "first_seen_at", "id"],
                 name="finding_by_severity",
             ),
         ]
@@ -291,3 +311,7 @@ class Finding(models.Model):
         if self.tenant_id is None:
             self.tenant_id = self.bucket.account.tenant_id
         self.severity_rank = SEVERITY_RANK.get(self.severity, 0)
+
+    def is_suppressed(self, now: datetime | None = None) -> bool:
+        until = self.suppressed_until
+        return bool(self.suppression) and until is not None and until > (now or timezone.now())

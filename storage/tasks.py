@@ -27,6 +27,7 @@ from storage.scan.runner import (
     active_run,
     create_run,
     execute,
+    expire_all_stale_runs,
     expire_stale_runs,
 )
 
@@ -60,8 +61,18 @@ def enqueue_account_scan(
     return run, True
 
 
+@shared_task(name="storage.expire_stale_scan_runs")
+def expire_stale_scan_runs() -> int:
+    """Every queued or running scan that will never finish ends failed, with the reason."""
+    expired = expire_all_stale_runs()
+    if expired:
+        logger.info("expired %d stale scan runs", expired)
+    return expired
+
+
 @shared_task(name="storage.scan_all_accounts", **retry_policy())
 def scan_all_accounts() -> int:
+    expire_stale_scan_runs()
     queued = 0
     for account in verified_accounts():
         _, created = enqueue_account_scan(account, trigger=ScanRun.Trigger.SCHEDULE)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from storage.views import buckets, fixes, platform, scans
+from storage.views import buckets, findings, fixes, platform, scans
 
 app_name = "storage"
 
@@ -10,7 +10,9 @@ urlpatterns = [
     path("<int:pk>/snapshots/<int:snapshot_pk>/", buckets.snapshot_detail, name="snapshot_detail"),
     path("<int:pk>/rescan/", scans.rescan, name="rescan"),
     path("<int:pk>/fix/<slug:action>/", fixes.fix_view, name="fix"),
-    path("findings/", buckets.finding_list, name="finding_list"),
+    path("findings/", findings.finding_list, name="finding_list"),
+    path("findings/<int:pk>/suppress/", findings.suppress_finding, name="suppress_finding"),
+    path("findings/<int:pk>/unsuppress/", findings.unsuppress_finding, name="unsuppress_finding"),
     path("scans/", scans.scan_list, name="scan_list"),
     path("scans/start/", scans.start_scan, name="start_scan"),
     path("scans/<int:pk>/", scans.scan_detail, name="scan_detail"),

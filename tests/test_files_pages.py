@@ -444,6 +444,8 @@ def test_expiry_browser_form_redirects(personas: Any, files: Any) -> None:
     assert f"expires on {day}" in client.get(reverse("files:list")).content.decode()
     bad = client.post(url, {"expires_on": "soon"})
     assert bad.status_code == 400 and b"expires_on" in bad.content
+    # The refusal is the list again, with the error beside the date field (issue 8 item 21).
+    assert b'id="upload-form"' in bad.content and b'aria-invalid="true"' in bad.content
 
 
 @pytest.mark.parametrize(

@@ -282,7 +282,10 @@ def test_fix_page_dry_run_then_apply(personas: Any, world: Any, persona: str, s3
     bucket.refresh_from_db()
     assert bucket.is_public is False
     followed = client.get(response["Location"]).content.decode()
-    assert "Rescanned: the bucket is now not public" in followed
+    assert (
+        "All four Block Public Access settings are now on for a-public, and the rescan "
+        "finds it not public now (it was public)." in followed
+    )
 
 
 def test_fix_apply_refuses_a_stale_dry_run(personas: Any, world: Any, s3: Any) -> None:

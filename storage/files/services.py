@@ -212,13 +212,20 @@ def download(actor: User, stored: StoredFile, space: FileSpace | None) -> Downlo
             }
             if stored.version_id:
                 params["VersionId"] = stored.version_id
+            # Look first: a missing object is the portal's clear page, never S3's XML error
+            # in the browser after the redirect.
+            head: dict[str, Any] = {"Bucket": stored.bucket, "Key": stored.key}
+            if stored.version_id:
+                head["VersionId"] = stored.version_id
+            client.head_object(**head)
             url = client.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl)
             target = DownloadTarget(url=url)
     except AWS_ERRORS as exc:
-        if error_code(exc) in {"NoSuchKey", "404", "NoSuchVersion"}:
+        if error_code(exc) in {"NoSuchKey", "404", "NoSuchVersion", "NoSuchBucket"}:
             raise FilesError(
-                "The stored object is missing from the bucket; a tenant admin can restore it "
-                "from the backup.",
+                f"The file {stored.original_name!r} is missing from storage "
+                f"(s3://{stored.bucket}/{stored.key} is not there: deleted outside the portal, "
+                "or the storage was reset). A tenant admin can restore it from the backup.",
                 status=404,
             ) from exc
         raise FilesError(

@@ -92,13 +92,25 @@ def _sort_links(params: dict[str, str], current: str) -> dict[str, dict[str, str
         new = f"-{name}" if current == name else name
         arrow = "▲" if current == name else "▼" if current == f"-{name}" else ""
         query = urlencode({**{k: v for k, v in params.items() if v}, "sort": new})
-        links[name] = {"url": f"?{query}", "arrow": arrow}
+        aria = "ascending" if current == name else "descending" if current == f"-{name}" else "none"
+        links[name] = {"url": f"?{query}", "arrow": arrow, "aria": aria}
     return links
 
 
 @files_view
 def file_list(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
     require_method(request, "GET", "HEAD")
+    return list_page(request, ctx)
+
+
+def list_page(
+    request: HttpRequest,
+    ctx: FilesContext,
+    *,
+    expiry_error: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The file list; with `expiry_error` ({"pk", "message"}) that file's date field shows it."""
     if ctx.space is None:
         if wants_json(request):
             return error_response(request, uploads.not_set_up_message(ctx), 409)
@@ -149,7 +161,15 @@ def file_list(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
             .distinct()
             .order_by("username")
         )
-    rows = [{"file": f, "may_change": ctx.may_change(f)} for f in page.object_list]
+    expiry_error = expiry_error or {}
+    rows = [
+        {
+            "file": f,
+            "may_change": ctx.may_change(f),
+            "expiry_error": expiry_error.get("message") if expiry_error.get("pk") == f.pk else "",
+        }
+        for f in page.object_list
+    ]
     page_query = urlencode({**{k: v for k, v in params.items() if v}, "sort": sort})
     return render(
         request,
@@ -167,7 +187,9 @@ def file_list(request: HttpRequest, ctx: FilesContext) -> HttpResponse:
             "sort_links": _sort_links(params, sort),
             "page_query": page_query,
             "max_size_label": filesizeformat(ctx.space.max_file_size),
+            "expiry_error": expiry_error,
         },
+        status=status,
     )
 
 
@@ -269,10 +291,17 @@ def expiry(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     rejected = check_csrf(request)
     if rejected is not None:
         return rejected
-    stored, _ = get_file(request, pk, action="change")
+    stored, file_ctx = get_file(request, pk, action="change")
     if "expires_on" not in request.POST:
         return error_response(request, "Send expires_on (YYYY-MM-DD, or empty to clear).", 400)
-    expires_on = services.parse_expiry(request.POST["expires_on"])
+    try:
+        expires_on = services.parse_expiry(request.POST["expires_on"])
+    except services.FilesError as exc:
+        if wants_json(request):
+            raise
+        # A page form: the list again, with the error beside this file's date field.
+        error = {"pk": stored.pk, "message": exc.message, "name": stored.original_name}
+        return list_page(request, file_ctx, expiry_error=error, status=exc.status)
     services.set_expiry(request.user, stored, expires_on)
     when = expires_on.isoformat() if expires_on else None
     text = f"{stored.original_name} expires on {when}." if when else "Expiry cleared."

@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="finding",
             index=models.Index(
-                fields=["tenant", "resolved_at", "-severity_rank", "-first_seen_at"],
+                fields=["tenant", "resolved_at", "-severity_rank", "first_seen_at", "id"],
                 name="finding_by_severity",
             ),
         ),

@@ -100,8 +100,8 @@ def expire_stale_runs(account_id: int) -> int:
     )
     queued_limit = now - timedelta(seconds=max(settings.SCAN_INTERVAL, settings.SCAN_STALE_AFTER))
     expired += ScanRun.objects.filter(
-        Q(heartbeat_at__lt=queued_limit)
-        | Q(heartbeat_at__isnull=True, created_at__lt=queued_limit),
+        heartbeat_at__isnull=True,
+        created_at__lt=queued_limit,
         account_id=account_id,
         status=ScanRun.Status.QUEUED,
     ).update(
@@ -109,7 +109,38 @@ def expire_stale_runs(account_id: int) -> int:
         finished_at=now,
         message="never started: its task was lost or gave up",
     )
+    # Waiting for a retry: the retry comes well within SCAN_STALE_AFTER (backoff is capped
+    # at 10 min), so a run still waiting after that lost its task.
+    for run in ScanRun.objects.filter(
+        heartbeat_at__lt=running_limit, account_id=account_id, status=ScanRun.Status.QUEUED
+    ).only("pk", "message"):
+        reason = run.message.removeprefix("will retry: ") or "no reason recorded"
+        expired += ScanRun.objects.filter(pk=run.pk, status=ScanRun.Status.QUEUED).update(
+            status=ScanRun.Status.FAILED,
+            finished_at=now,
+            message=f"gave up: no retry came within {settings.SCAN_STALE_AFTER} s; {reason}",
+        )
     return expired
+
+
+def expire_all_stale_runs() -> int:
+    """:func:`expire_stale_runs` for every account with an unfinished run, verified or not
+    (an account that failed verification is no longer scanned, so nothing else frees it)."""
+    account_ids = (
+        ScanRun.objects.filter(status__in=[ScanRun.Status.QUEUED, ScanRun.Status.RUNNING])
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    return sum(expire_stale_runs(account_id) for account_id in list(account_ids))
+
+
+def fail_unfinished(run: ScanRun, message: str) -> None:
+    """End a queued (waiting for retry) or running run as failed, with its reason."""
+    now = timezone.now()
+    ScanRun.objects.filter(
+        pk=run.pk, status__in=[ScanRun.Status.QUEUED, ScanRun.Status.RUNNING]
+    ).update(status=ScanRun.Status.FAILED, finished_at=now, message=message)
+    run.refresh_from_db()
 
 
 def claim(run: ScanRun) -> bool:
@@ -271,6 +302,8 @@ __all__ = [
     "claim",
     "create_run",
     "execute",
+    "expire_all_stale_runs",
+    "fail_unfinished",
     "prepare",
     "rescan_bucket",
     "scan_account_results",

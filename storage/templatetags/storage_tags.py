@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from storage import suppression
 from storage.models import SEVERITY_RANK, Finding, Severity
 from storage.scan.checks import label
 
 register = template.Library()
+BANNER_BUCKETS = 5  # buckets listed in the dashboard banner (the count covers all)
 
 _STATUS_CLASS = {"pass": "good", "fail": "bad", "error": "warn"}
 _SEVERITY_CLASS: dict[str, str] = {Severity.HIGH: "bad", Severity.MEDIUM: "warn"}
@@ -48,23 +51,50 @@ def exposure_badge(is_public: bool | None, scanned: Any = True) -> SafeString:
 
 @register.inclusion_tag("storage/_findings_banner.html")
 def high_findings_banner(tenant: Any) -> dict[str, Any]:
-    """Open high-severity findings of the tenant, shown until they are resolved."""
+    """Buckets with open high-severity findings, each with its causes, until resolved.
+
+    Counted by bucket: one public bucket is one bucket at risk, even when the verdict and
+    the policy check both say so.
+    """
     if tenant is None:
-        return {"findings": [], "count": 0}
+        return {"buckets": [], "count": 0}
     findings = Finding.objects.for_tenant(tenant).filter(
         severity_rank=SEVERITY_RANK[Severity.HIGH],
         resolved_at__isnull=True,
         bucket__gone_at__isnull=True,
     )
-    public = (
-        findings.filter(check_name="public")
-        .values_list("bucket__name", "bucket_id")
-        .order_by("bucket__name")[:20]
+    findings = suppression.not_suppressed(findings)
+    count = findings.values("bucket_id").distinct().count()
+    # The first BANNER_BUCKETS buckets by name, then only their findings (never every one).
+    shown = [
+        bucket_id
+        for bucket_id, _ in findings.values_list("bucket_id", "bucket__name")
+        .distinct()
+        .order_by("bucket__name")[:BANNER_BUCKETS]
+    ]
+    rows = (
+        findings.filter(bucket_id__in=shown)
+        .select_related("bucket")
+        .only("check_name", "severity", "detail", "bucket_id", "bucket__name")
+        .order_by("bucket__name", "check_name")
     )
-    return {
-        "findings": findings.select_related("bucket")
-        .only("detail", "bucket_id", "bucket__name")
-        .order_by("-severity_rank", "-first_seen_at")[:5],
-        "count": findings.count(),
-        "public_buckets": list(public),
-    }
+    at_risk: dict[int, dict[str, Any]] = {}
+    for finding in rows:
+        entry = at_risk.setdefault(
+            finding.bucket_id,
+            {"name": finding.bucket.name, "pk": finding.bucket_id, "verdict": None, "causes": []},
+        )
+        if finding.check_name == "public":
+            entry["verdict"] = finding  # the summary; the checks below it are the causes
+        else:
+            entry["causes"].append(finding)
+    for entry in at_risk.values():
+        if not entry["causes"] and entry["verdict"] is not None:
+            entry["causes"] = [entry["verdict"]]
+    return {"buckets": list(at_risk.values()), "count": count}
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    """A stored document as indented JSON (what the API returned), never a Python repr."""
+    return json.dumps(value, indent=2, sort_keys=True, default=str)

@@ -17,7 +17,7 @@ from storage.models import SEVERITY_RANK, Bucket, BucketSnapshot, Finding, ScanR
 from storage.remediation import FIXES
 from storage.remediation.forms import statement_value
 from storage.scan.checks import CHECK_NAMES, CHECKS, label
-from storage.views.rows import bucket_rows, finding_rows
+from storage.views.rows import bucket_rows
 
 PER_PAGE = 50
 
@@ -119,6 +119,7 @@ def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpRespo
             "querystring": query.urlencode(),
             "totals": totals,
             "may_scan": role_at_least(role, Role.OPERATOR),
+            "may_verify": role_at_least(role, Role.ADMIN),
         },
     )
 
@@ -220,45 +221,5 @@ def snapshot_detail(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResp
             "previous": previous,
             "changes": _diff(snapshot, previous),
             "checks": _checks_in_order(snapshot.checks or {}),
-        },
-    )
-
-
-@tenant_required(Role.VIEWER)
-def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
-    findings = (
-        Finding.objects.for_tenant(tenant)
-        .exclude(bucket__account_id__in=shadowed_account_ids(tenant.pk))
-        .select_related("bucket")
-        .defer(*BUCKET_PAYLOAD)
-    )
-    state = request.GET.get("state", "open")
-    if state == "open":
-        findings = findings.filter(resolved_at__isnull=True)
-    elif state == "resolved":
-        findings = findings.filter(resolved_at__isnull=False)
-    severity = request.GET.get("severity", "")
-    if severity in Severity.values:
-        findings = findings.filter(severity=severity)
-    check = request.GET.get("check", "")
-    if check in CHECKS:
-        findings = findings.filter(check_name=check)
-    page = Paginator(findings.order_by("resolved_at", "-first_seen_at", "-pk"), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "storage/finding_list.html",
-        {
-            "tenant": tenant,
-            "page": page,
-            "rows": finding_rows(page.object_list),
-            "filters": request.GET,
-            "state": state,
-            "querystring": query.urlencode(),
-            "severities": Severity.choices,
-            "check_choices": [(name, label(name)) for name in CHECK_NAMES],
         },
     )

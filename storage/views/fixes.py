@@ -20,6 +20,7 @@ from storage.models import Bucket
 from storage.remediation import FIXES, FixError, FixPlan, plan_fix
 from storage.remediation.apply import Applied, apply_fix
 from storage.remediation.forms import default_data, form_class, needs_input
+from storage.remediation.outcome_text import applied_message
 
 
 def _pretty(value: Any) -> str:
@@ -92,6 +93,7 @@ def _apply(
 ) -> HttpResponse:
     fix = FIXES[action]
     digest = request.POST.get("digest") or None
+    was_public = bucket.is_public
     result = apply_fix(bucket, action, params, actor=request.user, expected_digest=digest)
     if result.status is Applied.QUEUED:
         messages.success(
@@ -124,7 +126,5 @@ def _apply(
         messages.info(request, result.outcome.plan.summary)
         return redirect("storage:bucket_detail", pk=bucket.pk)
     bucket.refresh_from_db()
-    state = {True: "public", False: "not public", None: "of unknown exposure"}[bucket.is_public]
-    summary = result.outcome.plan.summary
-    messages.success(request, f"{fix.label}: done. {summary} Rescanned: the bucket is now {state}.")
+    messages.success(request, applied_message(result.outcome.plan, was_public, bucket.is_public))
     return redirect("storage:bucket_detail", pk=bucket.pk)

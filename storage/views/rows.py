@@ -13,6 +13,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from storage.models import Bucket, Finding
 from storage.scan.checks import label
@@ -21,10 +22,10 @@ _SEVERITY_CLASS = {"high": "bad", "medium": "warn"}
 
 
 def short_time(value: datetime | None, empty: str = "—") -> str:
-    """'2026-12-01 07:50' in the current time zone (the lists' format)."""
+    """'2026-12-01 07:50 UTC': the portal's DATETIME_FORMAT (s3portal/formats), current zone."""
     if value is None:
         return empty
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def bucket_url(bucket_id: int, _prefix: list[str] = []) -> str:  # noqa: B006 - a cache
@@ -54,10 +55,15 @@ def bucket_rows(buckets: Iterable[Bucket]) -> list[dict[str, Any]]:
     ]
 
 
-def finding_rows(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+def finding_rows(findings: Iterable[Finding], form_html: str = "") -> list[dict[str, Any]]:
+    """`form_html` is the accept/suppress form rendered once with "ROW" in its field ids; each
+    open row gets a copy with its own ids (rendering a form per row costs more than the rest)."""
+    now = timezone.now()
     return [
         {
             "pk": f.pk,
+            "finding": f,
+            "account": f.bucket.account.name,
             "bucket": f.bucket.name,
             "bucket_url": bucket_url(f.bucket_id),
             "check": label(f.check_name),
@@ -66,7 +72,9 @@ def finding_rows(findings: Iterable[Finding]) -> list[dict[str, Any]]:
             "detail": f.detail,
             "first_seen": short_time(f.first_seen_at),
             "last_seen": short_time(f.last_seen_at),
-            "resolved": short_time(f.resolved_at),
+            "resolved": short_time(f.resolved_at, "") if f.resolved_at else "",
+            "suppressed": f.is_suppressed(now),
+            "form_html": mark_safe(form_html.replace("ROW", str(f.pk))),  # noqa: S308 - our form
         }
         for f in findings
     ]

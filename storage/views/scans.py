@@ -15,17 +15,21 @@ from storage.models import Bucket, ScanRun
 from storage.scan.runner import rescan_bucket
 from storage.tasks import enqueue_account_scan
 
+SCAN_DETAIL_BUCKETS = 500  # buckets listed on a scan run's page
+
 
 @tenant_required(Role.VIEWER)
 def scan_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
     runs = ScanRun.objects.for_tenant(tenant).select_related("account")[:50]
+    accounts = AwsAccount.objects.for_tenant(tenant).defer("secret_access_key").order_by("name")
     return render(
         request,
         "storage/scan_list.html",
         {
             "tenant": tenant,
             "runs": runs,
-            "accounts": AwsAccount.objects.for_tenant(tenant).order_by("name"),
+            # Only verified accounts can be scanned; the others are verified first.
+            "accounts": [a for a in accounts if a.is_verified],
             "may_scan": role_at_least(role, Role.OPERATOR),
         },
     )
@@ -38,6 +42,13 @@ def start_scan(request: AuthenticatedRequest) -> HttpResponse:
     account = get_for_user(
         request, AwsAccount, int(account_id) if account_id.isdigit() else 0, role=Role.OPERATOR
     )
+    if not account.is_verified:
+        state = "failed verification" if account.last_error else "is not verified yet"
+        messages.error(
+            request,
+            f"{account.name} {state}, so it cannot be scanned: a tenant admin verifies it first.",
+        )
+        return redirect("storage:bucket_list")
     run, created = enqueue_account_scan(account, trigger=ScanRun.Trigger.MANUAL, actor=request.user)
     if created:
         messages.success(request, f"Scan of {account.name} queued.")
@@ -49,11 +60,26 @@ def start_scan(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_for_user(request, ScanRun, pk)
+    opened: dict[int, list[str]] = {}
+    for bucket_id, check_name in run.opened_findings.values_list("bucket_id", "check_name"):
+        opened.setdefault(bucket_id, []).append(check_name)
+    found = [
+        {
+            "snapshot": snap,
+            "failing": sorted(n for n, c in snap.checks.items() if c.get("status") == "fail"),
+            "errors": sorted(n for n, c in snap.checks.items() if c.get("status") == "error"),
+            "opened": sorted(opened.get(snap.bucket_id, [])),
+        }
+        for snap in run.snapshots.select_related("bucket")
+        .defer("data", "verdict")
+        .order_by("bucket__name")[:SCAN_DETAIL_BUCKETS]
+    ]
     return render(
         request,
         "storage/scan_detail.html",
         {
             "run": run,
+            "found": found,
             "progress": run.progress_dict(),
             "may_scan": role_at_least(
                 user_role(request.user, run.account.tenant_id), Role.OPERATOR

@@ -54,7 +54,10 @@ def test_operator_blocks_public_access_after_a_dry_run(
     with page.expect_navigation():
         page.click("#apply-fix")
     page.wait_for_selector("#verdict")
-    assert "Rescanned: the bucket is now not public" in page.locator(".messages").inner_text()
+    assert (
+        "All four Block Public Access settings are now on for e2e-public, and the rescan finds "
+        "it not public now (it was public)."
+    ) in page.locator(".messages").inner_text()
     assert "This bucket is not public" in page.locator("#verdict").inner_text()
     assert "IgnorePublicAcls is on (bucket level)" in page.locator("#neutralised").inner_text()
 

@@ -47,7 +47,13 @@ def test_member_uploads_sees_downloads_and_deletes_a_file(
             files=[{"name": name, "mimeType": "application/octet-stream", "buffer": content}],
         )
         item = page.locator(".upload-item")
+        # Choosing lists the file as ready; nothing is sent until Upload (issue 8 item 24).
+        assert item.locator(".upload-status").inner_text() == "ready: press Upload"
+        assert page.locator("#upload-button").inner_text() == "Upload 1 file"
+        assert StoredFile.objects.count() == 0
+        page.click("#upload-button")
         item.locator(".upload-status", has_text="uploaded").wait_for()
+        assert page.locator("#upload-button").is_disabled()
         assert item.locator("progress").evaluate("bar => bar.value") == 1
         assert name in item.locator(".upload-name").inner_text()
 

@@ -30,9 +30,10 @@ def test_login_dashboard_switch_and_logout(live_server: Any, page: Any, personas
     assert "failed" in page.locator("#aws-accounts").inner_text()
     assert "b-analytics" not in page.content()
 
-    # The switcher submits on change.
+    # The switcher is a plain form: choose, then Switch (no auto-submit on change).
+    page.select_option("#tenant-select", "tenant-b")
     with page.expect_navigation():
-        page.select_option("#tenant-select", "tenant-b")
+        page.click("#tenant-switch")
     assert page.locator("h1").inner_text() == "Tenant B"
     assert "b-analytics" in page.locator("#aws-accounts").inner_text()
     assert "viewer" in page.locator(".whoami").inner_text()

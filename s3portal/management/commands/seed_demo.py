@@ -21,6 +21,7 @@ DEMO_USERS = [
     ("demo-viewer", "viewer"),
 ]
 DEMO_KEY_ID = "AKIADEMO000000000000"
+DEMO_MAIL_DOMAIN = "example.com"  # reserved for examples (RFC 2606): never a real mailbox
 DEMO_SECRET = "demo-secret-for-the-local-emulator"  # noqa: S105 (emulator accepts any key)
 
 
@@ -38,6 +39,10 @@ LOG_BUCKET_POLICY = {
 }
 
 
+def demo_email(username: str) -> str:
+    return f"{username}@{DEMO_MAIL_DOMAIN}"
+
+
 class Command(BaseCommand):
     help = "Create demo users, a demo tenant and an AWS account on a local S3 emulator."
 
@@ -50,7 +55,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             root = user_model.objects.filter(username="root").first()
             if root is None:
-                root = user_model.objects.create_superuser("root", "root@localhost", password)
+                root = user_model.objects.create_superuser("root", demo_email("root"), password)
             tenant = Tenant.objects.filter(slug="demo").first() or services.create_tenant(
                 None, slug="demo", name="Demo Company"
             )
@@ -58,6 +63,10 @@ class Command(BaseCommand):
                 user = user_model.objects.filter(username=username).first()
                 if user is None:
                     user = services.create_user(None, username=username, password=password)
+                if not user.email:
+                    # Alerts go to tenant admins with an address; mail lands in var/mail/.
+                    user.email = demo_email(username)
+                    user.save(update_fields=["email"])
                 if not Membership.objects.filter(user=user, tenant=tenant).exists():
                     services.add_member(None, tenant=tenant, user=user, role=role)
             account = AwsAccount.objects.filter(tenant=tenant, name="local-emulator").first()
@@ -83,18 +92,36 @@ class Command(BaseCommand):
         self.stdout.write(f"demo seeded; account verified: {result.ok}")
 
     def _seed_buckets(self, account: AwsAccount) -> None:
+        """Create the demo buckets that are missing, and give only those their posture: the
+        emulator keeps its state across runs, so a fix made in the demo stays fixed."""
         s3 = aws.client(account, "s3")
         existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
         buckets = ["demo-private", "demo-public-read", "demo-website", "demo-logs"]
         # The tenant's file space (primary + backup), wired by the demo runner.
         buckets += ["demo-files", "demo-files-backup"]
-        for name in buckets:
-            if name not in existing:
-                s3.create_bucket(Bucket=name)
-        s3.put_object(Bucket="demo-private", Key="reports/q3.csv", Body=b"quarter,revenue\nq3,42\n")
-        s3.put_bucket_versioning(
-            Bucket="demo-private", VersioningConfiguration={"Status": "Enabled"}
-        )
+        created = {name for name in buckets if name not in existing}
+        for name in sorted(created):
+            s3.create_bucket(Bucket=name)
+        if "demo-private" in created:
+            s3.put_object(
+                Bucket="demo-private", Key="reports/q3.csv", Body=b"quarter,revenue\nq3,42\n"
+            )
+            s3.put_bucket_versioning(
+                Bucket="demo-private", VersioningConfiguration={"Status": "Enabled"}
+            )
+        if "demo-public-read" in created:
+            self._make_public(s3)
+        if "demo-logs" in created:
+            # demo-logs receives server access logs (the access-logging fix's target): the S3
+            # logging service may write to it, as AWS requires of a log bucket.
+            s3.put_bucket_policy(Bucket="demo-logs", Policy=json.dumps(LOG_BUCKET_POLICY))
+        if "demo-website" in created:
+            s3.put_bucket_website(
+                Bucket="demo-website",
+                WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}},
+            )
+
+    def _make_public(self, s3: Any) -> None:
         public_policy = {
             "Version": "2012-10-17",
             "Statement": [
@@ -108,10 +135,3 @@ class Command(BaseCommand):
             ],
         }
         s3.put_bucket_policy(Bucket="demo-public-read", Policy=json.dumps(public_policy))
-        # demo-logs receives server access logs (the access-logging fix's target): the S3
-        # logging service may write to it, as AWS requires of a log bucket.
-        s3.put_bucket_policy(Bucket="demo-logs", Policy=json.dumps(LOG_BUCKET_POLICY))
-        s3.put_bucket_website(
-            Bucket="demo-website",
-            WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}},
-        )

@@ -9,31 +9,39 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.db.models import QuerySet
 
-from accounts.models import AwsAccount
+from accounts.models import AwsAccount, Tenant
 from storage.models import Bucket, Finding, ScanRun
 
 
+def check_tenant(tenant: str | None) -> None:
+    """Refuse an unknown --tenant by name, before any other lookup blames something else."""
+    if tenant and not Tenant.objects.filter(slug=tenant).exists():
+        known = ", ".join(Tenant.objects.order_by("slug").values_list("slug", flat=True)[:10])
+        raise CommandError(f"unknown tenant {tenant!r} (tenants: {known or 'none yet'})")
+
+
 def select_accounts(tenant: str | None, account: str | None) -> QuerySet[AwsAccount]:
+    check_tenant(tenant)
     accounts = AwsAccount.objects.select_related("tenant").order_by("tenant__slug", "name")
+    if not accounts.exists():
+        raise CommandError(
+            "no AWS account is registered yet: add one with manage.py add_aws_account"
+        )
     if tenant:
         accounts = accounts.filter(tenant__slug=tenant)
+        if not accounts.exists():
+            raise CommandError(f"tenant {tenant!r} has no AWS account yet")
     if account:
         accounts = accounts.filter(name=account)
-    if not accounts.exists():
-        wanted = " ".join(
-            part
-            for part in (
-                f"tenant {tenant!r}" if tenant else "",
-                f"name {account!r}" if account else "",
-            )
-            if part
-        )
-        raise CommandError(f"no AWS account matches {wanted or '(none registered)'}")
+        if not accounts.exists():
+            where = f"tenant {tenant!r}" if tenant else "any tenant"
+            raise CommandError(f"unknown AWS account {account!r} in {where}")
     return accounts
 
 
 def resolve_bucket(name: str, tenant: str | None, account: str | None) -> Bucket:
     """The Bucket row named `name` (known from a scan); with --account, one is created."""
+    check_tenant(tenant)
     buckets = Bucket.objects.select_related("account__tenant").filter(
         name=name, gone_at__isnull=True
     )

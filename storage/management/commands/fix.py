@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from storage.management.commands._common import cli_actor, resolve_bucket
 from storage.remediation import FIXES, FixError, FixPlan, run_fix
+from storage.remediation.outcome_text import applied_message
 
 ACTIONS = sorted(name.replace("_", "-") for name in FIXES)
 
@@ -52,6 +53,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"].replace("-", "_")
         bucket = resolve_bucket(options["bucket"], options["tenant"], options["account"])
+        was_public = bucket.is_public
         actor, actor_name = cli_actor(options["actor"])
         params = {
             "kms_key_id": options["kms_key_id"],
@@ -88,11 +90,10 @@ class Command(BaseCommand):
         self._print_plan(outcome.plan, dry_run=options["dry_run"])
         if outcome.applied:
             bucket.refresh_from_db()
-            state = {True: "public", False: "not public", None: "of unknown exposure"}
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Applied and recorded in the audit trail. Rescanned: {bucket.name} is now "
-                    f"{state[bucket.is_public]}."
+                    applied_message(outcome.plan, was_public, bucket.is_public)
+                    + " (recorded in the audit trail)"
                 )
             )
 

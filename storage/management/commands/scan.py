@@ -29,6 +29,7 @@ from storage.scan.runner import (
     TransientScanError,
     create_run,
     execute,
+    fail_unfinished,
     meets_threshold,
     scan_account_results,
 )
@@ -69,7 +70,8 @@ class Command(BaseCommand):
         self.rows: list[tuple[str, ...]] = []
         patterns = tuple(options["patterns"])
         skip = frozenset(options["skip"])
-        accounts = select_accounts(options["tenant"], options["account"])
+        # A list now: an unreadable account fails before any output starts.
+        accounts = list(select_accounts(options["tenant"], options["account"]))
         _, actor_name = cli_actor(None)
 
         if self.format == "json":
@@ -117,7 +119,9 @@ class Command(BaseCommand):
         try:
             execute(run, emit=emit)
         except TransientScanError as exc:
-            self._account_failed(account, f"{exc} (not retried by the command; run it again)")
+            # The command does not retry: the run ends here, failed with its reason.
+            fail_unfinished(run, f"failed: {exc} (the command does not retry; run it again)")
+            self._account_failed(account, f"scan #{run.pk} {run.message}")
             return
         run.refresh_from_db()
         if run.status in ("failed", "skipped"):

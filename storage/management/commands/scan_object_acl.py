@@ -18,6 +18,8 @@ from storage.management.commands._common import resolve_bucket
 from storage.scan.collect import bucket_region
 from storage.scan.object_acl import ERROR, PRIVATE, ObjectAclError, scan_object_acls
 
+ERRORS_EXIT_STATUS = 1
+
 
 class Command(BaseCommand):
     help = "List objects of BUCKET whose ACL is not private (s3tk's scan-object-acl)."
@@ -74,3 +76,10 @@ class Command(BaseCommand):
         else:
             self.stdout.write("")
             self.stdout.write("Summary: " + text)
+        if summary[ERROR]:
+            # An object whose ACL could not be read is never counted as private: fail.
+            self.stderr.write(
+                f"{summary[ERROR]} object ACL(s) in {bucket.name} could not be read; "
+                "see the errors above"
+            )
+            raise SystemExit(ERRORS_EXIT_STATUS)

@@ -169,8 +169,15 @@ def check_policy_status(inputs: CheckInputs, verdict: Verdict) -> CheckResult:
         return passed("No bucket policy, so there is nothing for AWS to evaluate.")
     aws_public = bool(inputs.aws_is_public)
     if aws_public == analysis.is_public:
-        word = "public" if aws_public else "not public"
-        return passed(f"AWS GetBucketPolicyStatus agrees with the portal: the policy is {word}.")
+        if aws_public:
+            return passed(
+                "AWS and the portal agree that the policy is public (GetBucketPolicyStatus "
+                "IsPublic=true): the second opinion matches; the policy check says what to fix."
+            )
+        return passed(
+            "AWS and the portal agree that the policy is not public (GetBucketPolicyStatus "
+            "IsPublic=false)."
+        )
     if aws_public:
         return fail(
             "policy_status",

@@ -1,4 +1,4 @@
-/* Files page: drag-and-drop uploads with a progress bar per file, delete confirmation.
+/* Files page: choose or drop files, then Upload (a progress bar per file); delete confirmation.
    Vanilla JS, no dependencies. File names are only ever set with textContent (never HTML). */
 (function () {
   "use strict";
@@ -44,12 +44,14 @@
     bar.className = "upload-progress";
     var status = document.createElement("span");
     status.className = "upload-status";
-    status.textContent = "waiting";
+    status.textContent = "ready: press Upload";
     li.appendChild(name);
     li.appendChild(bar);
     li.appendChild(status);
     queue.appendChild(li);
     return {
+      ready: function () { status.textContent = "ready: press Upload"; },
+      waiting: function () { status.textContent = "waiting"; },
       progress: function (fraction) {
         bar.value = fraction;
         status.textContent = Math.floor(fraction * 100) + "%";
@@ -119,7 +121,17 @@
     while (running < PARALLEL && waiting.length > 0) { start(waiting.shift()); }
   }
 
-  function enqueue(files) {
+  // One flow: choosing or dropping files lists them as "ready"; the Upload button sends them.
+  var button = document.getElementById("upload-button");
+  var selected = [];
+
+  function updateButton() {
+    button.disabled = selected.length === 0;
+    button.textContent = selected.length === 0 ? "Upload" :
+      "Upload " + selected.length + (selected.length === 1 ? " file" : " files");
+  }
+
+  function choose(files) {
     for (var i = 0; i < files.length; i += 1) {
       var file = files[i];
       var row = makeRow(file);
@@ -127,20 +139,27 @@
         row.fail("larger than the limit of " + maxLabel + " per file");
         continue;
       }
-      waiting.push({ file: file, row: row });
+      row.ready();
+      selected.push({ file: file, row: row });
     }
-    pump();
+    updateButton();
   }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    if (input.files.length) { enqueue(input.files); }
-    input.value = "";
+    while (selected.length > 0) {
+      var job = selected.shift();
+      job.row.waiting();
+      waiting.push(job);
+    }
+    updateButton();
+    pump();
   });
   input.addEventListener("change", function () {
-    if (input.files.length) { enqueue(input.files); }
+    if (input.files.length) { choose(input.files); }
     input.value = "";
   });
+  updateButton();
   ["dragenter", "dragover"].forEach(function (name) {
     zone.addEventListener(name, function (event) {
       event.preventDefault();
@@ -157,6 +176,6 @@
   window.addEventListener("dragover", function (event) { event.preventDefault(); });
   window.addEventListener("drop", function (event) { event.preventDefault(); });
   zone.addEventListener("drop", function (event) {
-    if (event.dataTransfer && event.dataTransfer.files.length) { enqueue(event.dataTransfer.files); }
+    if (event.dataTransfer && event.dataTransfer.files.length) { choose(event.dataTransfer.files); }
   });
 }());
