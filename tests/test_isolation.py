@@ -48,6 +48,7 @@ class Rule:
     weaker: tuple[str, ...] = ()  # personas of tenant A whose role is too weak: 403
     public: bool = False
     superuser_only: bool = False
+    demo_only: bool = False  # off (404 for everybody) unless DEBUG and the demo flag are set
     data: Kwargs | None = None  # POST data naming an object (e.g. the account to scan)
 
     @property
@@ -102,6 +103,11 @@ URL_RULES: dict[str, Rule] = {
         weaker=("bob", "vera"),
     ),
     "storage:finding_list": Rule(),
+    "storage:suppress_finding": Rule(method="post", kwargs=_pk("finding"), weaker=("bob", "vera")),
+    "storage:unsuppress_finding": Rule(
+        method="post", kwargs=_pk("finding"), weaker=("bob", "vera")
+    ),
+    "demo_mail": Rule(demo_only=True),
     "storage:scan_list": Rule(),
     "storage:start_scan": Rule(
         method="post", data=lambda o: {"account": str(o["account"].pk)}, weaker=("bob", "vera")
@@ -256,6 +262,15 @@ def test_every_url_has_a_rule() -> None:
     assert not missing, f"add these URLs to URL_RULES in {__file__}: {missing}"
     stale = sorted(URL_RULES.keys() - served)
     assert not stale, f"URL_RULES lists URLs that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in URL_RULES.items() if r.demo_only))
+@pytest.mark.parametrize("persona", ["alice", "root"])
+def test_demo_pages_do_not_exist_outside_the_demo(
+    personas: Any, world: World, name: str, persona: str
+) -> None:
+    response = _call(personas.client_for(persona), URL_RULES[name], world["a"], name)
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in URL_RULES.items() if not r.public))
