@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accounts",
     "storage",
     "storage.files",
+    "storage.browser",
     "lifecycle",
 ]
 
@@ -215,6 +216,7 @@ FILES_RECONCILE_INTERVAL = env.int("FILES_RECONCILE_INTERVAL", default=300)
 FILES_RETRY_FAILED_INTERVAL = env.int("FILES_RETRY_FAILED_INTERVAL", default=3600)
 FILES_EXPIRY_SWEEP_INTERVAL = env.int("FILES_EXPIRY_SWEEP_INTERVAL", default=3600)
 FILES_PURGE_INTERVAL = env.int("FILES_PURGE_INTERVAL", default=3600)
+BROWSER_EXPIRY_SWEEP_INTERVAL = env.int("BROWSER_EXPIRY_SWEEP_INTERVAL", default=900)
 
 
 def _every(task: str, seconds: int) -> dict[str, object]:
@@ -231,7 +233,20 @@ CELERY_BEAT_SCHEDULE = {
     "files-retry-failed-backups": _every("files.retry_failed_backups", FILES_RETRY_FAILED_INTERVAL),
     "files-expiry-sweep": _every("files.expire_files", FILES_EXPIRY_SWEEP_INTERVAL),
     "files-purge-deleted-backups": _every("files.purge_deleted_backups", FILES_PURGE_INTERVAL),
+    "browser-object-expiry-sweep": _every(
+        "browser.sweep_object_expiry", BROWSER_EXPIRY_SWEEP_INTERVAL
+    ),
 }
+
+# --- Object browser (storage.browser) ---
+# Objects and folders per page (one ListObjectsV2 call each; 1 to 1000; ?per_page= overrides).
+BROWSER_PAGE_SIZE = env.int("BROWSER_PAGE_SIZE", default=200)
+# Presigned download URLs live this long (seconds); share links choose their own lifetime.
+BROWSER_DOWNLOAD_URL_TTL = env.int("BROWSER_DOWNLOAD_URL_TTL", default=300)
+# Largest file one upload into a folder may hold (bytes).
+BROWSER_MAX_UPLOAD_SIZE = env.int("BROWSER_MAX_UPLOAD_SIZE", default=5 * 1024**3)
+# Expiries one sweep carries out at most (the next run takes the rest).
+BROWSER_SWEEP_BATCH = env.int("BROWSER_SWEEP_BATCH", default=500)
 
 
 # --- End-user files (storage.files) ---
