@@ -100,8 +100,8 @@ def upload_key(folder: str, file_name: str) -> str:
     size = utf8_length(key)
     if size > MAX_KEY_BYTES:
         raise BadInput(
-            f"The key {folder!r} + the file name would be {size} bytes; S3 keys are at most "
-            f"{MAX_KEY_BYTES} bytes."
+            f"The folder + the file name would make a key of {size} bytes; S3 keys are at most "
+            f"{MAX_KEY_BYTES:,} bytes"
         )
     return key
 

@@ -24,7 +24,7 @@ import audit
 from .access import BrowseAccess
 from .keys import BadInput
 from .models import ObjectExpiry, target_digest
-from .s3ops import BrowserError, aws_errors, head, is_versioned, s3_client
+from .s3ops import BrowserError, aws_errors, head, is_versioned, s3_client, version_of_key
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,10 @@ def set_expiry(access: BrowseAccess, key: str, version_id: str, expires_on: date
     """Record (or move) the date of exactly this object; the ETag and version are read now."""
     bucket = access.bucket
     client = s3_client(bucket)
+    if version_id:
+        named = version_of_key(client, bucket, key, version_id)  # never another key's version
+        if named["delete_marker"]:
+            raise BadInput("That version is a delete marker: there is no content to expire.")
     answer = head(client, bucket, key, version_id)
     current_version = answer.get("VersionId") or ""
     if current_version == "null":
@@ -78,6 +82,10 @@ def set_expiry(access: BrowseAccess, key: str, version_id: str, expires_on: date
         current_version = "null"
     version = version_id or current_version
     etag = answer.get("ETag", "")
+    was_current = True
+    if version_id:  # a version named explicitly: is it the current one?
+        latest = head_or_none(client, bucket, key)
+        was_current = latest is not None and (latest.get("VersionId") or "null") == version_id
     now = timezone.now()
     digest = target_digest(bucket.pk, key, version)
     with transaction.atomic():
@@ -89,6 +97,7 @@ def set_expiry(access: BrowseAccess, key: str, version_id: str, expires_on: date
         if existing is not None:
             before = existing.audit_dict()
             existing.expires_on, existing.expected_etag = expires_on, etag
+            existing.was_current = was_current
             existing.updated_by, existing.updated_at = access.user, now
             existing.save()
             audit.record(
@@ -105,6 +114,7 @@ def set_expiry(access: BrowseAccess, key: str, version_id: str, expires_on: date
             key=key,
             version_id=version,
             expected_etag=etag,
+            was_current=was_current,
             expires_on=expires_on,
             created_by=access.user,
             updated_by=access.user,
@@ -151,6 +161,15 @@ def clear_expiry(access: BrowseAccess, key: str, version_id: str = "") -> int:
     return cleared
 
 
+def head_or_none(client: Any, bucket: Any, key: str) -> dict[str, Any] | None:
+    try:
+        return head(client, bucket, key)
+    except BrowserError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 # --------------------------------------------------------------------------- the sweep
 
 
@@ -167,7 +186,7 @@ def _changed(row: ObjectExpiry, client: Any) -> str | None:
         raise
     if answer.get("ETag", "") != row.expected_etag:
         return f"its content changed (ETag {answer.get('ETag', '')} instead of {row.expected_etag})"
-    if row.version_id:
+    if row.version_id and row.was_current:
         try:
             current = head(client, bucket, row.key) if row.version_id != "null" else answer
         except BrowserError as exc:

@@ -35,7 +35,7 @@ def check_key(key: str | None) -> str:
     size = utf8_length(key)
     if size > MAX_KEY_BYTES:
         raise BadInput(
-            f"The key is {size} bytes long; S3 keys are at most {MAX_KEY_BYTES} bytes of UTF-8."
+            f"The key is {size} bytes long; S3 keys are at most {MAX_KEY_BYTES:,} bytes of UTF-8."
         )
     return key
 
@@ -47,7 +47,7 @@ def check_prefix(prefix: str | None) -> str:
     if size > MAX_KEY_BYTES:
         raise BadInput(
             f"The prefix is {size} bytes long; S3 keys (and so prefixes) are at most "
-            f"{MAX_KEY_BYTES} bytes."
+            f"{MAX_KEY_BYTES:,} bytes."
         )
     return prefix
 

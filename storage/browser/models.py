@@ -89,6 +89,11 @@ class ObjectExpiry(models.Model):
         max_length=1024, blank=True, help_text="Empty: the bucket was not versioned."
     )
     expected_etag = models.CharField(max_length=128)
+    was_current = models.BooleanField(
+        default=True,
+        help_text="The version was the current one when the date was set: a newer version "
+        "written since means the object changed, and the sweep keeps it.",
+    )
     expires_on = models.DateField(help_text="Deleted from 00:00 UTC of this date.")
     state = models.CharField(
         max_length=8, choices=State.choices, default=State.PENDING, db_index=True

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,6 +23,7 @@ from .keys import BadInput
 
 MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
 BAD_VERSION_CODES = {"InvalidArgument", "400"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Versions shown per page on the object page (MinIO shows 20 and flags "more").
 VERSIONS_PER_PAGE = 20
 
@@ -115,8 +116,10 @@ def _merged_versions(answer: dict[str, Any]) -> list[dict[str, Any]]:
     """Versions and delete markers in S3's order: by key, then newest first."""
     rows = [_version_row(v, False) for v in answer.get("Versions", [])]
     rows += [_version_row(m, True) for m in answer.get("DeleteMarkers", [])]
-    rows.sort(key=lambda r: r["last_modified"] or datetime.min, reverse=True)
-    rows.sort(key=lambda r: r["key"])  # stable: newest first within a key
+    # boto3 splits S3's interleaved list in two; timestamps have 1-second resolution, so
+    # within a key the current one goes first and ties keep S3's own (newest-first) order.
+    rows.sort(key=lambda r: r["last_modified"] or _EPOCH, reverse=True)
+    rows.sort(key=lambda r: (r["key"], not r["is_latest"]))
     return rows
 
 

@@ -65,7 +65,8 @@ def credential_lifetime(account: AwsAccount, now: datetime | None = None) -> tup
 
 
 def lifetime_cap(access: BrowseAccess) -> tuple[int, str]:
-    cap, why = credential_lifetime(access.bucket.account)
+    with aws_errors(access.bucket, "sts:AssumeRole"):
+        cap, why = credential_lifetime(access.bucket.account)
     tenant_max = access.settings.max_share_seconds
     if tenant_max < cap:
         return tenant_max, f"the maximum of {access.tenant.name} ({tenant_max} seconds)"

@@ -99,7 +99,9 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         stored = [acts.record_upload(access, f.uploaded) for f in received]
     except _Refused as exc:
         handler.abort_all()
-        return error_response(request, f"Refused: {exc}. Nothing from this upload was kept.", 400)
+        return error_response(
+            request, f"Refused: {str(exc).rstrip('.')}. Nothing from this upload was kept.", 400
+        )
     except (MultiPartParserError, TooManyFilesSent, RequestDataTooBig, UnreadablePostError) as exc:
         handler.abort_all()
         return error_response(request, f"The upload could not be read: {exc}", 400)
