@@ -47,7 +47,14 @@ def test_versions_delete_markers_restore_and_version_delete(
     deleted = post(client, "delete", versioned_a, {"key": "doc.txt"}).json()
     assert deleted["delete_marker"] is True
     marker = deleted["version_id"]
-    assert object_page(client, versioned_a, "doc.txt").status_code == 404  # current: a marker
+    # The current version is a delete marker: the page offers the versions to restore.
+    on_top = object_page(client, versioned_a, "doc.txt")
+    assert on_top.status_code == 200 and on_top.json()["delete_marker"] is True
+    assert [v["delete_marker"] for v in on_top.json()["versions"]] == [True, False, False]
+    deleted_page = object_page(client, versioned_a, "doc.txt", json=False).content.decode()
+    assert "This object was deleted" in deleted_page and "Restore" in deleted_page
+    assert object_page(client, versioned_a, "doc.txt", marker).status_code == 200
+    assert object_page(client, versioned_a, "never.txt").status_code == 404
     listed = browse(client, versioned_a, versions="1").json()["objects"]
     doc = [(o["version_id"], o["delete_marker"]) for o in listed if o["key"] == "doc.txt"]
     assert doc == [(marker, True), (v2, False), (v1, False)]

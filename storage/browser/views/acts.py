@@ -25,7 +25,7 @@ from .. import acts, expiry, shares
 from ..access import browse_access
 from ..http import action_view, require_method, wants_json
 from ..keys import BadInput, check_key, check_prefix, download_name
-from ..s3ops import BrowserError
+from ..s3ops import BrowserError, head, s3_client, version_of_key
 from .browse import render_object
 from .common import iso, key_and_version, object_url, objects_url
 
@@ -85,8 +85,6 @@ def share(request: HttpRequest, pk: int) -> HttpResponse:
     key, version = key_and_version(request.POST)
     lifetime = shares.parse_lifetime(request.POST.get("lifetime"))
     # 404 for a missing object or another object's version, before a URL is signed.
-    from ..s3ops import head, s3_client, version_of_key
-
     client = s3_client(access.bucket)
     if version:
         version_of_key(client, access.bucket, key, version)

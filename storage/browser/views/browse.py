@@ -38,6 +38,8 @@ from ..keys import breadcrumbs, check_prefix, download_name, folder_of, relative
 from ..models import ObjectExpiry
 from ..s3ops import (
     VERSIONS_PER_PAGE,
+    BrowserError,
+    ObjectDetails,
     aws_errors,
     is_versioned,
     key_versions,
@@ -47,7 +49,15 @@ from ..s3ops import (
     s3_client,
     version_of_key,
 )
-from .common import download_url, iso, key_and_version, object_url, objects_url, page_size
+from .common import (
+    download_url,
+    iso,
+    key_and_version,
+    object_url,
+    objects_url,
+    page_size,
+    with_query,
+)
 
 MODE_OBJECTS, MODE_VERSIONS, MODE_KEY_VERSIONS = "o", "v", "kv"
 
@@ -114,7 +124,9 @@ def objects(request: HttpRequest, pk: int) -> HttpResponse:
             "url": object_url(
                 pk,
                 o["key"],
-                o.get("version_id", "") if show_versions and not o.get("is_latest") else "",
+                o.get("version_id", "")
+                if show_versions and not o.get("is_latest") and not o.get("delete_marker")
+                else "",
             ),
             "expiry": pending.get(o["key"]),
         }
@@ -149,7 +161,7 @@ def objects(request: HttpRequest, pk: int) -> HttpResponse:
             "versions_url": objects_url(
                 pk, prefix=folder, q=search, versions="" if show_versions else "1"
             ),
-            "upload_url": reverse("browser:upload", args=[pk]) + "?" + _q(prefix=here),
+            "upload_url": with_query(reverse("browser:upload", args=[pk]), prefix=here),
             "here": here,
             "max_upload": settings.BROWSER_MAX_UPLOAD_SIZE,
             "max_upload_label": filesizeformat(settings.BROWSER_MAX_UPLOAD_SIZE),
@@ -158,14 +170,11 @@ def objects(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _q(**params: str) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(params)
-
-
-def _details_json(details: Any) -> dict[str, Any]:
+def _details_json(key: str, details: ObjectDetails | None) -> dict[str, Any]:
+    if details is None:
+        return {"key": key, "delete_marker": True}
     return {
+        "delete_marker": False,
         "key": details.key,
         "version_id": details.version_id,
         "size": details.size,
@@ -189,11 +198,18 @@ def object_context(
 ) -> dict[str, Any]:
     bucket = access.bucket
     client = s3_client(bucket)
-    if version:
-        version_of_key(client, bucket, key, version)  # never another object's version
-    details = object_details(client, bucket, key, version)
+    named = version_of_key(client, bucket, key, version) if version else None  # this key's
     state = tokens.decode(request.GET.get("vtoken", ""), bucket.pk, key, MODE_KEY_VERSIONS)
     versions = key_versions(client, bucket, key, state.start, VERSIONS_PER_PAGE)
+    details: ObjectDetails | None = None
+    if named is None or not named["delete_marker"]:
+        try:
+            details = object_details(client, bucket, key, version)
+        except BrowserError as exc:
+            # Deleted in a versioned bucket: a delete marker on top, earlier versions remain
+            # (shown so they can be restored). Otherwise the object does not exist: 404.
+            if exc.status != 404 or version or not versions.objects or state.start is not None:
+                raise
     more = None
     if versions.next_start is not None:
         more = tokens.encode(
@@ -201,6 +217,7 @@ def object_context(
         )
     previous = tokens.previous_state(state)
     return {
+        "key": key,
         "details": details,
         "versions": versions.objects,
         "versions_next": more,
@@ -215,7 +232,7 @@ def object_context(
 
 def object_json(access: BrowseAccess, ctx: dict[str, Any]) -> dict[str, Any]:
     return {
-        **_details_json(ctx["details"]),
+        **_details_json(ctx["key"], ctx["details"]),
         "versioned": ctx["versioned"],
         "versions": [_object_json(v) for v in ctx["versions"]],
         "versions_next_token": ctx["versions_next"],
@@ -237,7 +254,7 @@ def object_json(access: BrowseAccess, ctx: dict[str, Any]) -> dict[str, Any]:
             }
             for e in ctx["expiries"]
         ],
-        "download_url": download_url(access.bucket.pk, ctx["details"].key, ctx["version"]),
+        "download_url": download_url(access.bucket.pk, ctx["key"], ctx["version"]),
     }
 
 

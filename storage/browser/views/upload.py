@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.core.files.uploadhandler import SkipFile
 from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
@@ -116,7 +117,5 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         raise
     if wants_json(request):
         return JsonResponse({"objects": stored}, status=201)
-    from django.contrib import messages
-
     messages.success(request, "Uploaded " + ", ".join(s["key"] for s in stored) + ".")
     return redirect(objects_url(pk, prefix=folder))
