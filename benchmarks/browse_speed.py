@@ -38,6 +38,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# An editable install of another checkout (pip install -e) would supply modules this checkout
+# lacks (Django's admin autodiscovery imports "<app>.admin"): import from ROOT only.
+sys.meta_path[:] = [
+    f for f in sys.meta_path if "__editable__" not in str(getattr(f, "__module__", ""))
+]
 BIN = Path(sys.executable).parent
 
 BUCKET = "browse-bench"
@@ -257,7 +262,10 @@ def main() -> None:
         heap_big = heap_per_page(client, bucket_id, "big/")
     finally:
         emulator.terminate()
-        emulator.wait(timeout=10)
+        try:
+            emulator.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            emulator.kill()
         shutil.rmtree(workdir, ignore_errors=True)
 
     portal, cli = statistics.median(portal_times), statistics.median(cli_times)
