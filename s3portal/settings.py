@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "storage",
     "storage.files",
     "storage.credentials",  # scoped credentials (IAM users, STS sessions)
+    "storage.browser",
     "lifecycle",
 ]
 
@@ -249,6 +250,7 @@ INVITATION_EXPIRY_SWEEP_INTERVAL = env.int("INVITATION_EXPIRY_SWEEP_INTERVAL", d
 CREDENTIALS_EXPIRY_INTERVAL = env.int("CREDENTIALS_EXPIRY_INTERVAL", default=3600)
 CREDENTIALS_ROTATION_INTERVAL = env.int("CREDENTIALS_ROTATION_INTERVAL", default=3600)
 CREDENTIALS_LAST_USED_INTERVAL = env.int("CREDENTIALS_LAST_USED_INTERVAL", default=24 * 3600)
+BROWSER_EXPIRY_SWEEP_INTERVAL = env.int("BROWSER_EXPIRY_SWEEP_INTERVAL", default=900)
 
 
 def _every(task: str, seconds: int) -> dict[str, object]:
@@ -273,7 +275,20 @@ CELERY_BEAT_SCHEDULE = {
     "credentials-refresh-last-used": _every(
         "credentials.refresh_last_used", CREDENTIALS_LAST_USED_INTERVAL
     ),
+    "browser-object-expiry-sweep": _every(
+        "browser.sweep_object_expiry", BROWSER_EXPIRY_SWEEP_INTERVAL
+    ),
 }
+
+# --- Object browser (storage.browser) ---
+# Objects and folders per page (one ListObjectsV2 call each; 1 to 1000; ?per_page= overrides).
+BROWSER_PAGE_SIZE = env.int("BROWSER_PAGE_SIZE", default=200)
+# Presigned download URLs live this long (seconds); share links choose their own lifetime.
+BROWSER_DOWNLOAD_URL_TTL = env.int("BROWSER_DOWNLOAD_URL_TTL", default=300)
+# Largest file one upload into a folder may hold (bytes).
+BROWSER_MAX_UPLOAD_SIZE = env.int("BROWSER_MAX_UPLOAD_SIZE", default=5 * 1024**3)
+# Expiries one sweep carries out at most (the next run takes the rest).
+BROWSER_SWEEP_BATCH = env.int("BROWSER_SWEEP_BATCH", default=500)
 
 
 # --- End-user files (storage.files) ---

@@ -40,5 +40,6 @@ urlpatterns = [
     path("buckets/", include("storage.urls")),
     path("", include("lifecycle.urls")),  # /buckets/<id>/lifecycle/..., /lifecycle/templates/...
     path("credentials/", include("storage.credentials.urls")),
+    path("buckets/", include("storage.browser.urls")),
     path("", include("accounts.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Object browser: folders, objects, versions, downloads, share links, uploads, expiry."""
