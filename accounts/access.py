@@ -112,7 +112,7 @@ def current_tenant(request: HttpRequest) -> Tenant | None:
 def forget_current_tenant(request: HttpRequest) -> None:
     """After a tenant switch or a membership change within the request."""
     if hasattr(request, "_s3portal_tenants"):
-        del request._s3portal_tenants  # type: ignore[attr-defined]
+        del request._s3portal_tenants
     forget_roles(request.user)
 
 

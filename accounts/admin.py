@@ -101,7 +101,7 @@ class InvitationAdmin(TenantScopedAdmin):
         "expired_at",
     ]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
         if obj is None:
             return ["tenant", "email", "role"]
         return ["tenant", "email", "role", *self.readonly_fields]
@@ -202,7 +202,7 @@ class AwsAccountAdmin(AuditedAdminMixin):
         if not self.has_change_permission(request, obj):
             # View-only pages render every field's value: the secret must never be one of them.
             fields = [f for f in fields if f != "secret_access_key"]
-        rank = {name: i for i, name in enumerate(self.FIELD_ORDER)}
+        rank: dict[object, int] = {name: i for i, name in enumerate(self.FIELD_ORDER)}
         return sorted(fields, key=lambda f: rank.get(f, len(rank)))
 
     def get_form(
@@ -213,7 +213,7 @@ class AwsAccountAdmin(AuditedAdminMixin):
         return type(form.__name__, (form,), {"actor": request.user})
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)
         if "tenant" not in initial and not request.user.is_superuser:
             tenants = list(self.tenants(request, self.change_role)[:2])
             if len(tenants) == 1:
@@ -232,8 +232,9 @@ class AwsAccountAdmin(AuditedAdminMixin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         self.ensure_may_save(request, obj)
         before = AwsAccount.objects.get(pk=obj.pk).audit_dict() if change else None
-        services.save_aws_account(request.user, obj, before=before)  # 403 if not permitted
-        result = verify_account(obj, actor=request.user, interactive=True)
+        actor = acting_user(request)
+        services.save_aws_account(actor, obj, before=before)  # 403 if not permitted
+        result = verify_account(obj, actor=actor, interactive=True)
         self._report(request, obj, result)
 
     def _report(self, request: HttpRequest, account: AwsAccount, result: Any) -> None:

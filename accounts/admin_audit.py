@@ -11,7 +11,8 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBadRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import path
 
 from accounts.admin_base import TenantListFilter
@@ -51,7 +52,7 @@ class AuditEventAdmin(ReadOnlyScopedAdmin):  # read-only for everybody
         ]
         return custom + super().get_urls()
 
-    def export_csv(self, request: HttpRequest) -> HttpResponse:
+    def export_csv(self, request: HttpRequest) -> HttpResponseBase:
         """The filtered changelist (same filters and search as the page) as streamed CSV."""
         if not self.has_view_permission(request):
             raise PermissionDenied

@@ -47,7 +47,7 @@ class AwsAccountForm(forms.ModelForm):
         if method is not None and not trust.may_grant_platform_credentials(self.actor, None):
             # Not offered; a request for it still validates here and is then refused with a 403
             # by the service layer (accounts/trust.py), which knows the tenant.
-            method.widget.choices = [c for c in method.choices if c[0] != AuthMethod.AMBIENT]
+            method.widget.choices = [c for c in method.widget.choices if c[0] != AuthMethod.AMBIENT]
             method.help_text = (
                 "Ambient (the platform's own credentials) is for platform administrators. "
                 "Assume-role needs an access key of your own as its source."
@@ -158,7 +158,8 @@ class SignUpForm(forms.Form):
         return username
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
             self.add_error("password2", "The two passwords differ.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -87,8 +88,10 @@ def verify_account(
         # Verification must see fresh credentials: drop this account's cached sessions (only
         # its own: other accounts' assumed-role sessions stay valid and cached).
         aws.clear_session_cache(account.pk)
-        retries = {"mode": "standard", "max_attempts": 2} if interactive else None
-        sts = aws.client(account, "sts", **({"retries": retries} if retries else {}))
+        overrides: dict[str, Any] = (
+            {"retries": {"mode": "standard", "max_attempts": 2}} if interactive else {}
+        )
+        sts = aws.client(account, "sts", **overrides)
         identity = sts.get_caller_identity()
         refusal = _check_external_id_required(account)
         if refusal:

@@ -12,12 +12,13 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from accounts.admin_base import TenantScopedAdmin
 from accounts.models import Role
+from accounts.users import acting_user
 from lifecycle.models import LifecycleRule, LifecycleTemplate, LifecycleVersion
 from lifecycle.plan import FixError, plan_rules, portal_rules, rollback_rules, run_rules
 from lifecycle.s3shape import describe_rule
@@ -93,8 +94,9 @@ class LifecycleRuleAdmin(TenantScopedAdmin):
     def in_words(self, obj: LifecycleRule) -> str:
         return describe_rule(obj.to_s3()) if obj.pk else ""
 
-    def save_model(self, request: HttpRequest, obj: LifecycleRule, form: Any, change: bool) -> None:
-        obj.updated_by = request.user
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        assert isinstance(obj, LifecycleRule)  # this admin is registered for LifecycleRule
+        obj.updated_by = acting_user(request)
         super().save_model(request, obj, form, change)
 
     @admin.action(description="Plan and apply to S3 (the portal's rules of these buckets)")
@@ -184,8 +186,7 @@ class LifecycleTemplateAdmin(TenantScopedAdmin):
     search_fields = ("name",)
     readonly_fields = ("updated_by", "updated_at")
 
-    def save_model(
-        self, request: HttpRequest, obj: LifecycleTemplate, form: Any, change: bool
-    ) -> None:
-        obj.updated_by = request.user
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        assert isinstance(obj, LifecycleTemplate)  # this admin is registered for LifecycleTemplate
+        obj.updated_by = acting_user(request)
         super().save_model(request, obj, form, change)

@@ -35,7 +35,7 @@ class Scope:
 def scope_of(rule: Rule) -> Scope:
     if "Filter" not in rule:
         return Scope(str(rule.get("Prefix") or ""), {}, None, None)
-    flt = rule.get("Filter") or {}
+    flt: dict[str, Any] = rule.get("Filter") or {}
     body = flt.get("And", flt)
     tags = list(body.get("Tags") or []) + ([flt["Tag"]] if "Tag" in flt else [])
     return Scope(

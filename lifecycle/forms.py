@@ -79,7 +79,11 @@ class RuleForm(forms.Form):
         help_text="New portal rules start with the portal's prefix.",
     )
     enabled = forms.BooleanField(label="Enabled", required=False, initial=True)
-    prefix = forms.CharField(label="Key prefix", required=False, max_length=1024)
+    # The form metaclass moves declared fields into base_fields, so this does not shadow
+    # BaseForm.prefix (the form's own prefix); django-stubs types the class attribute.
+    prefix = forms.CharField(  # type: ignore[assignment]
+        label="Key prefix", required=False, max_length=1024
+    )
     tags = forms.CharField(
         label="Tags", required=False, help_text="key=value, separated by commas (all must match)"
     )
@@ -124,7 +128,8 @@ class RuleForm(forms.Form):
             self.fields["rule_id"].initial = portal_prefix()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         self.rule = self._build(data)
@@ -218,7 +223,7 @@ class RuleForm(forms.Form):
 
 def initial_from_rule(rule: Rule) -> dict[str, Any]:
     """Form values of one S3 rule (the editor's prefill)."""
-    flt = rule.get("Filter") or {}
+    flt: dict[str, Any] = rule.get("Filter") or {}
     both = flt.get("And", flt)
     tags = list(both.get("Tags") or []) + ([flt["Tag"]] if "Tag" in flt else [])
     exp = rule.get("Expiration") or {}

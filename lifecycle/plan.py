@@ -128,6 +128,7 @@ class LifecycleFix(Fix):
     def plan(self, ctx: FixContext, params: dict[str, Any], *, limit: int | None = None) -> FixPlan:
         current = read_current(ctx)
         bucket = ctx.bucket
+        assert bucket is not None  # FixContext.for_bucket sets it; lifecycle plans need the row
         owned = owned_ids(bucket, current.rules) | set(params.get("also_owned") or [])
         desired: list[Rule] = params["rules"]
         ids = [r["ID"] for r in desired]
@@ -234,6 +235,7 @@ class LifecycleFix(Fix):
         )
 
     def after_apply(self, ctx: FixContext, plan: FixPlan, *, actor: Any, event: Any) -> None:
+        assert ctx.bucket is not None  # as in plan()
         record_applied(ctx.bucket, plan, actor=actor, actor_name=plan.extra.get("actor_name", ""))
 
 

@@ -222,7 +222,7 @@ def describe_filter(rule: Rule) -> str:
     if "Filter" not in rule:
         prefix = rule.get("Prefix")
         return f"objects under {prefix}" if prefix else "all objects"
-    flt = rule.get("Filter") or {}
+    flt: dict[str, Any] = rule.get("Filter") or {}
     both = flt.get("And", flt)
     parts = []
     if both.get("Prefix"):

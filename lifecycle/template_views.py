@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 import audit
 from accounts.access import get_for_user, role_at_least, tenant_required
 from accounts.models import Role, Tenant
+from accounts.users import AuthenticatedRequest
 from lifecycle.forms import TemplateForm
 from lifecycle.models import LifecycleTemplate, TemplateApplication
 from lifecycle.plan import FixError, plan_rules, portal_rules
@@ -48,7 +49,7 @@ def template_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpRes
 
 @tenant_required(Role.OPERATOR)
 def template_edit(
-    request: HttpRequest, pk: int | None = None, *, tenant: Tenant, role: str
+    request: AuthenticatedRequest, pk: int | None = None, *, tenant: Tenant, role: str
 ) -> HttpResponse:
     template = (
         get_for_user(request, LifecycleTemplate, pk, role=Role.OPERATOR) if pk is not None else None

@@ -189,7 +189,8 @@ def _check_filter(name: str, flt: Any) -> tuple[list[str], bool, bool]:
         number = _int(value)
         if number is None or number < 0 or number > MAX_SIZE:
             problems.append(f"{name}: {label} must be a whole number of bytes from 0 to 5 TB.")
-    if _int(greater) is not None and _int(less) is not None and greater >= less:
+    greater_int, less_int = _int(greater), _int(less)
+    if greater_int is not None and less_int is not None and greater_int >= less_int:
         problems.append(
             f"{name}: ObjectSizeGreaterThan ({greater}) must be less than ObjectSizeLessThan "
             f"({less}), or the rule matches nothing."
