@@ -31,7 +31,7 @@ def verify_all_aws_accounts() -> int:
     return len(ids)
 
 
-@shared_task(name="accounts.expire_invitations")
+@shared_task(name="accounts.expire_invitations", **retry_policy())
 def expire_invitations() -> int:
     """Mark (and audit) invitations past their expiry; idempotent, a batch per run."""
     from accounts.invitations import expire_due_invitations

@@ -7,7 +7,6 @@ with exponential backoff and jitter; anything else is a final result on the batc
 from __future__ import annotations
 
 import logging
-import random
 from typing import Any
 
 from celery import shared_task
@@ -15,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.errors import is_transient
+from accounts.retry import retry_policy
 from lifecycle.models import LifecycleVersion, TemplateApplication
 from lifecycle.plan import FixConflict, FixError, LifecycleInvalid, portal_rules, run_rules
 from lifecycle.starters import with_template
@@ -34,7 +34,13 @@ def _finish(app_id: int, status: str, message: str) -> None:
     )
 
 
-@shared_task(name="lifecycle.apply_template_to_bucket", bind=True, max_retries=5)
+class TransientLifecycleError(Exception):
+    """AWS throttled or failed for a moment: the one error this task retries (accounts.retry)."""
+
+
+@shared_task(
+    bind=True, name="lifecycle.apply_template_to_bucket", **retry_policy(TransientLifecycleError)
+)
 def apply_template_to_bucket(self: Any, application_id: int) -> dict[str, Any]:
     app = (
         TemplateApplication.objects.select_related("template", "bucket__account__tenant", "actor")
@@ -64,11 +70,10 @@ def apply_template_to_bucket(self: Any, application_id: int) -> dict[str, Any]:
         _finish(app.pk, Status.REFUSED, str(exc))
         return {"application_id": application_id, "status": Status.REFUSED}
     except FixError as exc:
-        if _transient(exc) and self.request.retries < self.max_retries:
+        if _transient(exc) and self.request.retries < (self.max_retries or 0):
+            # Pending again, so the retry can claim it; the policy waits and retries.
             TemplateApplication.objects.filter(pk=app.pk).update(status=Status.PENDING)
-            countdown = min(600, 30 * 2**self.request.retries)
-            jitter = countdown * 0.2 * random.random()  # noqa: S311 - jitter, not security
-            raise self.retry(exc=exc, countdown=countdown + jitter) from exc
+            raise TransientLifecycleError(str(exc)) from exc
         _finish(app.pk, Status.FAILED, str(exc))
         return {"application_id": application_id, "status": Status.FAILED}
     status = Status.APPLIED if outcome.applied else Status.NOOP

@@ -82,7 +82,7 @@ def rules_page(request: HttpRequest, pk: int) -> HttpResponse:
     except FixError as exc:
         error = str(exc).replace(" Nothing was changed.", "")
     owned = owned_ids(bucket, current_rules)
-    rows = {row.rule_id: row for row in LifecycleRule.objects.filter(bucket=bucket)}
+    rows = {row.rule_id: row for row in bucket.lifecycle_rules.all()}
     analysis = conflicts.summary(current_rules)
     for rule in current_rules:
         rid = rule.get("ID")
@@ -108,7 +108,7 @@ def rules_page(request: HttpRequest, pk: int) -> HttpResponse:
             "tdmos": tdmos,
             "missing": missing,
             "conflicts": analysis["conflicts"],
-            "versions": LifecycleVersion.objects.filter(bucket=bucket).order_by("-number")[:50],
+            "versions": bucket.lifecycle_versions.all().order_by("-number")[:50],
             "drift": bucket.findings.filter(check_name=DRIFT_CHECK, resolved_at__isnull=True)
             .order_by("-first_seen_at")
             .first(),
@@ -147,7 +147,7 @@ def _editor(request: HttpRequest, bucket: Bucket, row: LifecycleRule | None) -> 
                         expected_digest=request.POST.get("digest") or None,
                         rescan=True,
                     )
-                    LifecycleRule.objects.filter(bucket=bucket, rule_id=form.rule["ID"]).update(
+                    bucket.lifecycle_rules.filter(rule_id=form.rule["ID"]).update(
                         note=form.cleaned_data.get("note", "")
                     )
                     messages.success(
@@ -207,7 +207,7 @@ def rule_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _row(bucket: Bucket, rule_pk: int) -> LifecycleRule:
-    row = LifecycleRule.objects.filter(bucket=bucket, pk=rule_pk).first()
+    row = bucket.lifecycle_rules.filter(pk=rule_pk).first()
     if row is None:
         raise Http404("No such rule of this bucket.")
     return row
@@ -299,7 +299,7 @@ def apply_portal_rules(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def rollback(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     bucket = get_for_user(request, Bucket, pk, role=Role.OPERATOR)
-    version = LifecycleVersion.objects.filter(bucket=bucket, number=number).first()
+    version = bucket.lifecycle_versions.filter(number=number).first()
     if version is None:
         raise Http404("No such version of this bucket's configuration.")
     source = request.POST if request.method == "POST" else request.GET
@@ -351,7 +351,7 @@ def accept_drift_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     bucket = get_for_user(request, Bucket, pk, role=Role.VIEWER)
-    version = LifecycleVersion.objects.filter(bucket=bucket, number=number).first()
+    version = bucket.lifecycle_versions.filter(number=number).first()
     if version is None:
         raise Http404("No such version.")
     owned = set(version.owned_ids)

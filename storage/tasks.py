@@ -61,7 +61,7 @@ def enqueue_account_scan(
     return run, True
 
 
-@shared_task(name="storage.expire_stale_scan_runs")
+@shared_task(name="storage.expire_stale_scan_runs", **retry_policy())
 def expire_stale_scan_runs() -> int:
     """Every queued or running scan that will never finish ends failed, with the reason."""
     expired = expire_all_stale_runs()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +29,7 @@ from lifecycle.models import (
     LifecycleVersion,
     TemplateApplication,
 )
+from storage.browser.models import BrowserSettings, ObjectExpiry, ShareLink
 from storage.credentials.models import CredentialSettings, IssuedCredential, KeyRotation
 from storage.files.models import FileSpace, StoredFile
 from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
@@ -134,6 +135,19 @@ URL_RULES: dict[str, Rule] = {
     "credentials:detail": Rule(kwargs=_pk("credential"), weaker=("vera",)),
     "credentials:rotate": Rule(method="post", kwargs=_pk("credential"), weaker=("vera",)),
     "credentials:revoke": Rule(method="post", kwargs=_pk("credential"), weaker=("vera",)),
+    # the object browser: operators and admins; members and viewers only where the tenant
+    # allows it (off by default)
+    "browser:objects": Rule(kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "browser:object": Rule(kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "browser:download": Rule(kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "browser:expiries": Rule(kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "browser:upload": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "browser:create_folder": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "browser:bulk_expiry": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "browser:delete": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "browser:restore": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "browser:share": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "browser:expiry": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
     "files:list": Rule(),
     "files:upload": Rule(method="post", weaker=("vera",)),
     "files:download": Rule(kwargs=_pk("file"), weaker=("vera",)),
@@ -221,8 +235,18 @@ def world(personas: Any) -> World:
             access_key_id=f"AKIA{suffix.upper() * 16}",
             issuer=owner,
         )
+        browser = {
+            "browser_settings": BrowserSettings.objects.create(tenant=tenant),
+            "object_expiry": ObjectExpiry.objects.create(
+                bucket=bucket, key="a.txt", expected_etag="e", expires_on=date(2027, 1, 1)
+            ),
+            "share_link": ShareLink.objects.create(
+                bucket=bucket, key="a.txt", expires_at=timezone.now(), lifetime_seconds=60
+            ),
+        }
         return {
             **lifecycle,
+            **browser,
             "credential": credential,
             "credential_settings": CredentialSettings.objects.create(tenant=tenant),
             "rotation": KeyRotation.objects.create(

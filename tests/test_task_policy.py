@@ -9,11 +9,12 @@ from django.conf import settings
 
 from accounts.retry import PolicyTask, backoff_seconds
 from accounts.verification import TransientVerificationError
+from lifecycle.tasks import TransientLifecycleError
 from s3portal.celery import app
 from storage.files.jobs import TransientBackupError
 from storage.scan.runner import TransientScanError
 
-APPS = {"accounts", "storage", "files", "s3portal"}
+APPS = {"accounts", "storage", "files", "s3portal", "lifecycle", "browser", "credentials"}
 
 
 def project_tasks() -> dict[str, Any]:
@@ -58,6 +59,7 @@ def test_every_portal_task_uses_the_policy_and_retries_named_errors_only() -> No
         "accounts.verify_aws_account": (TransientVerificationError,),
         "storage.scan_account": (TransientScanError,),
         "files.backup_file": (TransientBackupError,),
+        "lifecycle.apply_template_to_bucket": (TransientLifecycleError,),
     }
 
 

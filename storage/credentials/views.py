@@ -23,7 +23,7 @@ from accounts.models import Role, Tenant
 from . import formats, lifecycle
 from .forms import IssueForm, RevokeForm, RotateForm, may_issue
 from .issuing import CredentialError, Secret, issue, plan_issue, planned_name
-from .models import CredentialSettings, IssuedCredential, KeyRotation, Kind
+from .models import CredentialSettings, IssuedCredential, Kind
 from .policies import PolicyError, pretty_json
 
 LIST_LIMIT = 200
@@ -144,7 +144,7 @@ def credential_detail(request: HttpRequest, pk: int, *, tenant: Tenant, role: st
             "tenant": tenant,
             "credential": credential,
             "policy_json": pretty_json(credential.policy),
-            "rotations": KeyRotation.objects.filter(credential=credential),
+            "rotations": credential.rotations.all(),
             "may_manage": may_manage(request, role, credential),
             "rotate_form": RotateForm(),
             "revoke_form": RevokeForm(),

@@ -103,8 +103,8 @@ def objects(request: HttpRequest, pk: int) -> HttpResponse:
     pending = (
         {
             e.key: e
-            for e in ObjectExpiry.objects.filter(
-                bucket=access.bucket, state=ObjectExpiry.State.PENDING, key__in=keys
+            for e in access.bucket.object_expiries.filter(
+                state=ObjectExpiry.State.PENDING, key__in=keys
             )
         }
         if keys
@@ -378,7 +378,7 @@ def expiries(request: HttpRequest, pk: int) -> HttpResponse:
     require_method(request, "GET", "HEAD")
     access = browse_access(request, pk)
     rows = list(
-        ObjectExpiry.objects.filter(bucket=access.bucket)
+        access.bucket.object_expiries.all()
         .exclude(state=ObjectExpiry.State.CLEARED)
         .select_related("created_by")
         .order_by("state", "expires_on", "pk")[:1000]
