@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accounts",
     "storage",
     "storage.files",
+    "storage.cost",
     "lifecycle",
 ]
 
@@ -215,6 +216,7 @@ FILES_RECONCILE_INTERVAL = env.int("FILES_RECONCILE_INTERVAL", default=300)
 FILES_RETRY_FAILED_INTERVAL = env.int("FILES_RETRY_FAILED_INTERVAL", default=3600)
 FILES_EXPIRY_SWEEP_INTERVAL = env.int("FILES_EXPIRY_SWEEP_INTERVAL", default=3600)
 FILES_PURGE_INTERVAL = env.int("FILES_PURGE_INTERVAL", default=3600)
+COST_ROLLUP_INTERVAL = env.int("COST_ROLLUP_INTERVAL", default=24 * 3600)
 
 
 def _every(task: str, seconds: int) -> dict[str, object]:
@@ -231,7 +233,14 @@ CELERY_BEAT_SCHEDULE = {
     "files-retry-failed-backups": _every("files.retry_failed_backups", FILES_RETRY_FAILED_INTERVAL),
     "files-expiry-sweep": _every("files.expire_files", FILES_EXPIRY_SWEEP_INTERVAL),
     "files-purge-deleted-backups": _every("files.purge_deleted_backups", FILES_PURGE_INTERVAL),
+    "cost-rollup-all": _every("cost.rollup_all", COST_ROLLUP_INTERVAL),
 }
+
+# --- Storage cost (storage.cost) ---
+# The price table (empty: the shipped storage/cost/prices/aws-s3-prices.json).
+COST_PRICE_TABLE = env.str("COST_PRICE_TABLE", default="")
+# A listing task stops after this many seconds, saves its markers and re-enqueues itself.
+COST_LISTING_BUDGET_SECONDS = env.float("COST_LISTING_BUDGET_SECONDS", default=240.0)
 
 
 # --- End-user files (storage.files) ---

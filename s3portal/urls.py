@@ -19,5 +19,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("files/", include("storage.files.urls")),
     path("buckets/", include("storage.urls")),
+    path("cost/", include("storage.cost.urls")),
     path("", include("accounts.urls")),
 ]
