@@ -237,3 +237,11 @@ def _price_compatible(line: UsageLine, override: Override) -> PricedLine:
         )
     cost = Decimal(line.class_rate_bytes) / GB * price
     return PricedLine(line, cost, True, "tenant's own price", storage_cost=cost)
+
+
+def money_str(value: Decimal | None) -> str | None:
+    """Full precision, no exponent, no trailing zeros: Decimal("0.27600") -> "0.276"."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text

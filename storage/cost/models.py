@@ -99,9 +99,9 @@ class CostRollup(models.Model):
     )
     object_count = models.BigIntegerField(null=True, blank=True)
     monthly_cost_usd = models.DecimalField(
-        max_digits=24, decimal_places=12, null=True, blank=True, help_text="None: no price."
+        max_digits=30, decimal_places=18, null=True, blank=True, help_text="None: no price."
     )
-    daily_cost_usd = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
+    daily_cost_usd = models.DecimalField(max_digits=30, decimal_places=18, null=True, blank=True)
     price_verified = models.BooleanField(default=True)
     usage_day = models.DateField(help_text="The day of the sizing this estimate comes from.")
     table_date = models.CharField(max_length=16)

@@ -27,7 +27,7 @@ from accounts.access import get_for_user, tenant_required
 from accounts.models import AwsAccount, Role, Tenant
 
 from .chart import stacked_svg
-from .estimate import Estimate
+from .estimate import Estimate, money_str
 from .models import BucketUsage, CostRollup
 from .prices import load_table
 from .queries import breakdown, estimate_rows, latest_usage
@@ -142,7 +142,7 @@ def write_estimate_csv(writer: Any, est: Estimate) -> None:
                 u.bytes,
                 u.billed_bytes,
                 "" if u.object_count is None else u.object_count,
-                "" if p.monthly_cost is None else str(p.monthly_cost),
+                money_str(p.monthly_cost) or "",
                 "yes" if p.verified else "no",
                 p.note,
                 est.table_date,
@@ -191,8 +191,8 @@ def tenant_trend_csv(request: HttpRequest, *, tenant: Tenant, role: str) -> Http
                 r.region,
                 r.storage_class,
                 r.bytes,
-                "" if r.monthly_cost_usd is None else r.monthly_cost_usd,
-                "" if r.daily_cost_usd is None else r.daily_cost_usd,
+                money_str(r.monthly_cost_usd) or "",
+                money_str(r.daily_cost_usd) or "",
                 "yes" if r.price_verified else "no",
             ]
         )
@@ -260,6 +260,13 @@ def platform_cost_csv(request: HttpRequest) -> HttpResponse:
     )
     for t in tenants:
         writer.writerow(
-            [t["key"], t["bytes"], t["objects"], str(t["cost"]), t["unpriced"], est.table_date]
+            [
+                t["key"],
+                t["bytes"],
+                t["objects"],
+                money_str(t["cost"]),
+                t["unpriced"],
+                est.table_date,
+            ]
         )
     return response

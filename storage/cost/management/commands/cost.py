@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from storage.cost.estimate import money_str
 from storage.cost.models import BucketUsage
 from storage.cost.queries import estimate_rows, latest_usage
 
@@ -69,7 +70,7 @@ class Command(BaseCommand):
                 "noncurrent_bytes": p.usage.noncurrent_bytes,
                 "incomplete_upload_bytes": p.usage.incomplete_upload_bytes,
                 "billed_bytes": p.usage.billed_bytes,
-                "monthly_cost_usd": None if p.monthly_cost is None else str(p.monthly_cost),
+                "monthly_cost_usd": money_str(p.monthly_cost),
                 "price_verified": p.verified,
                 "note": p.note,
                 "usage_day": row.day.isoformat(),
@@ -77,7 +78,7 @@ class Command(BaseCommand):
             }
             for p, row in zip(est.lines, usage, strict=True)
         ]
-        total = str(est.total)
+        total = money_str(est.total)
         if options["format"] == "json":
             dump_json(
                 self.stdout,
