@@ -94,41 +94,36 @@ def test_noncurrent_beyond_three_newer_expire_after_90_days(account_a: Any) -> N
     assert size_bucket_by_listing(bucket)["STANDARD"].noncurrent_expirable_bytes == 0
 
 
-def test_listing_job_resumes_from_saved_markers(account_a: Any, monkeypatch: Any) -> None:
+@pytest.mark.parametrize("versioned_bucket", [True, False])
+def test_listing_job_resumes_from_saved_markers(
+    account_a: Any, monkeypatch: Any, versioned_bucket: bool
+) -> None:
+    """Versioned: KeyMarker/VersionIdMarker saved; never versioned: the ListObjectsV2
+    continuation token saved. Either way a stopped job continues where it was."""
+    from storage.cost import listing
+
     s3 = aws.client(account_a, "s3")
     s3.create_bucket(Bucket="resume")
+    if versioned_bucket:
+        s3.put_bucket_versioning(Bucket="resume", VersioningConfiguration={"Status": "Enabled"})
     for i in range(25):
         s3.put_object(Bucket="resume", Key=f"k{i:03}", Body=b"r" * (i + 1))
     bucket = make_bucket(account_a, "resume")
-    from storage.cost import listing
-
-    real = listing.version_pages
-
-    def small_pages(s3: Any, name: str, key_marker: str = "", version_id_marker: str = ""):
-        # 10 keys a page, so 25 objects take 3 pages
-        while True:
-            params: dict[str, Any] = {"Bucket": name, "MaxKeys": 10}
-            if key_marker:
-                params["KeyMarker"] = key_marker
-            page = s3.list_object_versions(**params)
-            yield page
-            if not page.get("IsTruncated"):
-                return
-            key_marker = page["NextKeyMarker"]
-
-    monkeypatch.setattr(listing, "version_pages", small_pages)
+    monkeypatch.setattr(listing, "PAGE_SIZE", 10)  # 25 objects take 3 pages
     monkeypatch.setattr(listing, "SAVE_EVERY_PAGES", 1)
     day = timezone.now().date()
     job = sizing.start_job(bucket, day)
     assert sizing.continue_job(job, budget_seconds=-1) == []  # stops after one page
     job.refresh_from_db()
-    assert (job.status, job.pages, job.key_marker) == (SizingJob.Status.RUNNING, 1, "k009")
-    rows = sizing.continue_job(job, budget_seconds=None)
+    assert (job.status, job.pages) == (SizingJob.Status.RUNNING, 1)
+    assert job.phase == ("versions" if versioned_bucket else "objects")
+    assert job.key_marker == "k009" if versioned_bucket else job.key_marker
+    assert job.state["classes"]["STANDARD"]["object_count"] == 10
+    rows = sizing.continue_job(SizingJob.objects.get(pk=job.pk), budget_seconds=None)
     assert rows is not None and len(rows) == 1
     assert rows[0].bytes == sum(range(1, 26)) and rows[0].object_count == 25
     job.refresh_from_db()
-    assert (job.status, job.pages) == (SizingJob.Status.DONE, 3)
-    assert real is not small_pages
+    assert (job.status, job.pages, job.phase) == (SizingJob.Status.DONE, 3, "done")
 
 
 def test_size_account_writes_one_row_per_class_and_replaces_the_day(versioned: Bucket) -> None:

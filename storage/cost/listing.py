@@ -1,5 +1,8 @@
 """Sizing by listing: ListObjectVersions (streamed page by page), ListMultipartUploads, ListParts.
 
+Buckets whose versioning was never enabled are listed with ListObjectsV2 instead (same sums,
+lighter pages); its continuation token is saved like the version markers.
+
 Exact per class, with noncurrent versions, delete markers and unfinished uploads. The listing is
 resumable: after every few pages the markers and the partial sums are saved on a SizingJob, so a
 worker that stops (or a time budget that runs out) continues where it was. Memory is flat in the
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from .models import SizingJob
 
 SAVE_EVERY_PAGES = 20
+PAGE_SIZE = 1000  # S3's maximum per List* call
 
 
 @dataclass
@@ -56,7 +60,7 @@ def version_pages(
     """ListObjectVersions pages from the given markers (botocore's paginator cannot resume
     from a saved VersionIdMarker, so the markers are passed by hand)."""
     while True:
-        params: dict[str, Any] = {"Bucket": bucket, "MaxKeys": 1000}
+        params: dict[str, Any] = {"Bucket": bucket, "MaxKeys": PAGE_SIZE}
         if key_marker:
             params["KeyMarker"] = key_marker
             if version_id_marker:
@@ -69,6 +73,53 @@ def version_pages(
         version_id_marker = page.get("NextVersionIdMarker", "")
         if not key_marker:
             return
+
+
+def object_pages(s3: BaseClient, bucket: str, token: str = "") -> Iterator[dict[str, Any]]:
+    """ListObjectsV2 pages from a saved continuation token (buckets never versioned)."""
+    while True:
+        params: dict[str, Any] = {"Bucket": bucket, "MaxKeys": PAGE_SIZE}
+        if token:
+            params["ContinuationToken"] = token
+        page = s3.list_objects_v2(**params)
+        yield page
+        token = page.get("NextContinuationToken", "") if page.get("IsTruncated") else ""
+        if not token:
+            return
+
+
+def never_versioned(s3: BaseClient, bucket: str) -> bool:
+    """A bucket whose versioning was never enabled has no noncurrent versions and no delete
+    markers: ListObjectsV2 gives the same sums with lighter pages. (Suspended still lists
+    versions: older ones remain.)"""
+    return not s3.get_bucket_versioning(Bucket=bucket).get("Status")
+
+
+def add_object_page(acc: Accumulator, page: dict[str, Any]) -> int:
+    contents = page.get("Contents", ())
+    for obj in contents:
+        acc.add_version(
+            obj["Key"], int(obj.get("Size", 0)), obj.get("StorageClass"), True, obj["LastModified"]
+        )
+    return len(contents)
+
+
+def _listing(
+    s3: BaseClient, bucket: str, job: SizingJob
+) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """(page, next key marker or continuation token, next version id marker)."""
+    if job.phase == "objects":
+        for page in object_pages(s3, bucket, job.key_marker):
+            truncated = page.get("IsTruncated")
+            yield page, page.get("NextContinuationToken", "") if truncated else "", ""
+        return
+    for page in version_pages(s3, bucket, job.key_marker, job.version_id_marker):
+        truncated = page.get("IsTruncated")
+        yield (
+            page,
+            page.get("NextKeyMarker", "") if truncated else "",
+            page.get("NextVersionIdMarker", "") if truncated else "",
+        )
 
 
 def add_version_page(acc: Accumulator, page: dict[str, Any]) -> int:
@@ -115,8 +166,12 @@ def size_bucket_by_listing(
     now = now or timezone.now()
     s3 = s3 or aws.client(bucket.account, "s3", region=bucket.region or None)
     acc = Accumulator(now, table)
-    for page in version_pages(s3, bucket.name):
-        add_version_page(acc, page)
+    if never_versioned(s3, bucket.name):
+        for page in object_pages(s3, bucket.name):
+            add_object_page(acc, page)
+    else:
+        for page in version_pages(s3, bucket.name):
+            add_version_page(acc, page)
     add_uploads(acc, s3, bucket.name)
     return acc.finish()
 
@@ -150,18 +205,16 @@ def run_job(job: SizingJob, *, budget_seconds: float | None = None) -> ListingRe
             ]
         )
 
-    if job.phase == "versions":
+    if job.phase == "versions" and not job.pages and never_versioned(s3, bucket.name):
+        job.phase = "objects"
+    if job.phase in ("versions", "objects"):
+        add_page = add_object_page if job.phase == "objects" else add_version_page
         since_save = 0
-        for page in version_pages(s3, bucket.name, job.key_marker, job.version_id_marker):
-            job.entries += add_version_page(acc, page)
+        for page, next_marker, next_version_marker in _listing(s3, bucket.name, job):
+            job.entries += add_page(acc, page)
             job.pages += 1
             since_save += 1
-            job.key_marker = page.get("NextKeyMarker", "") if page.get("IsTruncated") else ""
-            job.version_id_marker = (
-                page.get("NextVersionIdMarker", "") if page.get("IsTruncated") else ""
-            )
-            if not job.key_marker:
-                job.phase = "uploads"
+            job.key_marker, job.version_id_marker = next_marker, next_version_marker
             if since_save >= SAVE_EVERY_PAGES:
                 save()
                 since_save = 0

@@ -181,8 +181,10 @@ class SizingJob(models.Model):
     bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="sizing_jobs")
     day = models.DateField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
-    phase = models.CharField(max_length=12, default="versions")  # versions -> uploads -> done
-    key_marker = models.TextField(blank=True)
+    phase = models.CharField(
+        max_length=12, default="versions"
+    )  # (versions|objects) -> uploads -> done
+    key_marker = models.TextField(blank=True, help_text="KeyMarker, or a ListObjectsV2 token")
     version_id_marker = models.TextField(blank=True)
     state = models.JSONField(default=dict, blank=True)
     pages = models.PositiveIntegerField(default=0)
