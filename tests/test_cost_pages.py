@@ -288,3 +288,13 @@ def test_discount_override_changes_the_page(personas: Any, account_a: Any) -> No
     TenantPricing.objects.create(tenant=personas.tenant_a, discount_percent=Decimal("10"))
     body = personas.client_for("alice").get(reverse("cost:tenant")).content.decode()
     assert 'id="cost-total">$2.07<' in body
+
+
+def test_waste_button_opens_the_lifecycle_editor_once_it_exists(
+    personas: Any, seeded: Any, settings: Any
+) -> None:
+    settings.ROOT_URLCONF = "tests.cost_urls"  # a stand-in for lifecycle:rule_new
+    body = personas.client_for("alice").get(reverse("cost:tenant")).content.decode()
+    bucket = seeded["a"][0]
+    assert f'href="/lifecycle/buckets/{bucket.pk}/rules/new/?rule=%7B%22ID%22' in body
+    assert "Open in the lifecycle editor" in body

@@ -52,6 +52,10 @@ class UsageLine:
     monitored_objects: int | None = None
 
     @property
+    def account_label(self) -> str:
+        return f"{self.tenant} / {self.account}"
+
+    @property
     def class_rate_bytes(self) -> int:
         """Bytes billed at the class's rate (all versions, upload parts, class-rate overhead)."""
         stored = self.bytes + self.noncurrent_bytes + self.incomplete_upload_bytes

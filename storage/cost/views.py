@@ -76,7 +76,7 @@ def tenant_cost(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpRespo
     day_list, series = trend(CostRollup.objects.for_tenant(tenant), days, today)
     waste = waste_items(est, rows, table)
     for item in waste:
-        item.editor_url = lifecycle_editor_url(item.bucket_id, item.rule)  # type: ignore[attr-defined]
+        item.editor_url = lifecycle_editor_url(item.bucket_id, item.rule)
     buckets = breakdown(est, "bucket")
     measured = [r.day for r in rows]
     accounts = list(AwsAccount.objects.for_tenant(tenant).order_by("name"))
@@ -237,7 +237,7 @@ def platform_cost(request: HttpRequest) -> HttpResponse:
             "estimate": est,
             "tenants": tenants,
             "table": load_table(),
-            "by_account": breakdown(est, "account"),
+            "by_account": breakdown(est, "account_label"),
         },
     )
 

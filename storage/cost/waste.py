@@ -37,6 +37,7 @@ class WasteItem:
     monthly_cost: Decimal | None
     monthly_saving: Decimal | None
     rule: dict[str, Any]
+    editor_url: str | None = None  # the lifecycle editor with the rule filled in, once it exists
 
     @property
     def rule_json(self) -> str:
