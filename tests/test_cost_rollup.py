@@ -125,3 +125,22 @@ def test_tasks_exit_cleanly_when_gone(db: Any) -> None:
     assert tasks.rollup_account(999999)["skipped"] == "gone"
     assert tasks.size_account(999999)["skipped"] == "gone"
     assert tasks.size_bucket(999999)["skipped"] == "gone"
+
+
+def test_lost_listing_jobs_are_sent_again(
+    bucket: Bucket, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    from django.utils import timezone
+
+    from storage.cost.models import SizingJob
+
+    usage(bucket, DAY, 1)  # measured that day already: no new sizing
+    lost = SizingJob.objects.create(bucket=bucket, day=DAY, status=SizingJob.Status.RUNNING)
+    SizingJob.objects.filter(pk=lost.pk).update(updated_at=timezone.now() - timedelta(hours=2))
+    fresh = SizingJob.objects.create(bucket=bucket, day=DAY - timedelta(days=1))
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.size_bucket, "delay", sent.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = tasks.rollup_account(bucket.account_id, DAY.isoformat())
+    assert result["resumed_jobs"] == [lost.pk] and sent == [lost.pk]
+    assert fresh.pk not in sent  # queued moments ago: its own task is still on its way

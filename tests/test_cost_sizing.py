@@ -113,14 +113,20 @@ def test_listing_job_resumes_from_saved_markers(
     monkeypatch.setattr(listing, "SAVE_EVERY_PAGES", 1)
     day = timezone.now().date()
     job = sizing.start_job(bucket, day)
-    assert sizing.continue_job(job, budget_seconds=-1) == []  # stops after one page
+    assert sizing.continue_job(job, budget_seconds=-1).status == "continue"  # after one page
     job.refresh_from_db()
-    assert (job.status, job.pages) == (SizingJob.Status.RUNNING, 1)
+    assert (job.status, job.pages) == (SizingJob.Status.QUEUED, 1)
     assert job.phase == ("versions" if versioned_bucket else "objects")
     assert job.key_marker == "k009" if versioned_bucket else job.key_marker
     assert job.state["classes"]["STANDARD"]["object_count"] == 10
-    rows = sizing.continue_job(SizingJob.objects.get(pk=job.pk), budget_seconds=None)
-    assert rows is not None and len(rows) == 1
+    # a job another worker holds (running, saved recently) is left alone
+    SizingJob.objects.filter(pk=job.pk).update(status=SizingJob.Status.RUNNING)
+    assert sizing.continue_job(SizingJob.objects.get(pk=job.pk)).status == "held"
+    # ... until it has not been saved for 3 budgets (its worker is gone): then it is taken over
+    SizingJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    outcome = sizing.continue_job(SizingJob.objects.get(pk=job.pk), budget_seconds=None)
+    rows = outcome.rows
+    assert outcome.status == "done" and len(rows) == 1
     assert rows[0].bytes == sum(range(1, 26)) and rows[0].object_count == 25
     job.refresh_from_db()
     assert (job.status, job.pages, job.phase) == (SizingJob.Status.DONE, 3, "done")

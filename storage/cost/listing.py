@@ -189,7 +189,6 @@ def run_job(job: SizingJob, *, budget_seconds: float | None = None) -> ListingRe
     acc = Accumulator.from_state(job.state, now, table)
     s3 = aws.client(bucket.account, "s3", region=bucket.region or None)
     started = time.monotonic()
-    SizingJob.objects.filter(pk=job.pk).update(status=SizingJob.Status.RUNNING, error="")
 
     def save() -> None:
         job.state = acc.state()
@@ -223,7 +222,9 @@ def run_job(job: SizingJob, *, budget_seconds: float | None = None) -> ListingRe
                 and budget_seconds is not None
                 and time.monotonic() - started > budget_seconds
             ):
-                save()
+                job.status = SizingJob.Status.QUEUED  # free for the next task to claim
+                job.state = acc.state()
+                job.save()
                 return ListingResult(acc.classes, False, job.pages, job.entries)
         job.phase = "uploads"
         save()

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import BucketUsage, SizingJob, Source
@@ -153,12 +154,14 @@ def size_account(
     for bucket in to_list:
         job = start_job(bucket, day)
         outcome = continue_job(job, budget_seconds=budget_seconds)
-        if outcome is None:
+        if outcome.status == "failed":
             report.errors.append(f"listing {bucket.name} failed: {job.error}")
-        elif outcome:
-            report.rows += outcome
-        else:
+        elif outcome.status == "done":
+            report.rows += outcome.rows
+        elif outcome.status == "continue":
             report.pending_jobs.append(job.pk)
+        else:
+            report.notes.append(f"listing {bucket.name} is being run by another worker")
     return report
 
 
@@ -178,14 +181,40 @@ def start_job(bucket: Bucket, day: date) -> SizingJob:
     return job
 
 
-def continue_job(
-    job: SizingJob, *, budget_seconds: float | None = None
-) -> list[BucketUsage] | None:
-    """Run the job on; its rows when finished, [] when it must continue, None on failure."""
+def stale_after(budget_seconds: float | None) -> timedelta:
+    """A running job not saved for this long lost its worker: another task may claim it."""
+    return timedelta(seconds=3 * max(budget_seconds or 0, 60))
+
+
+def claim(job: SizingJob, budget_seconds: float | None) -> bool:
+    """Take the job with a conditional UPDATE: queued, or running but abandoned."""
+    now = timezone.now()
+    taken = (
+        SizingJob.objects.filter(pk=job.pk)
+        .filter(
+            Q(status=SizingJob.Status.QUEUED)
+            | Q(status=SizingJob.Status.RUNNING, updated_at__lt=now - stale_after(budget_seconds))
+        )
+        .update(status=SizingJob.Status.RUNNING, updated_at=now, error="")
+    )
+    return bool(taken)
+
+
+@dataclass
+class JobOutcome:
+    status: str  # "done", "continue" (time budget ran out), "held" (another worker), "failed"
+    rows: list[BucketUsage] = field(default_factory=list)
+
+
+def continue_job(job: SizingJob, *, budget_seconds: float | None = None) -> JobOutcome:
+    """Claim the job and run it on from its saved markers."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from .listing import run_job
 
+    if not claim(job, budget_seconds):
+        return JobOutcome("held")
+    job.status, job.error = SizingJob.Status.RUNNING, ""
     try:
         result = run_job(job, budget_seconds=budget_seconds)
     except (ClientError, BotoCoreError) as exc:
@@ -194,7 +223,7 @@ def continue_job(
         )
         job.error = str(exc)
         logger.warning("listing %s failed: %s", job.bucket.name, exc)
-        return None
+        return JobOutcome("failed")
     if not result.finished:
-        return []
-    return save_usage(job.bucket, job.day, result.classes, Source.LISTING)
+        return JobOutcome("continue")
+    return JobOutcome("done", save_usage(job.bucket, job.day, result.classes, Source.LISTING))

@@ -57,6 +57,16 @@ def rollup_account(account_id: int, day: str | None = None) -> dict[str, Any]:
         for job_id in report.pending_jobs:
             transaction.on_commit(lambda j=job_id: size_bucket.delay(j))
         result["pending_jobs"] = report.pending_jobs
+    # Listings whose task was lost (worker restart, broker outage) are sent again.
+    budget = settings.COST_LISTING_BUDGET_SECONDS
+    lost = SizingJob.objects.filter(
+        bucket__account_id=account_id,
+        status__in=[SizingJob.Status.QUEUED, SizingJob.Status.RUNNING],
+        updated_at__lt=timezone.now() - sizing.stale_after(budget),
+    ).values_list("pk", flat=True)
+    for job_id in lost:
+        transaction.on_commit(lambda j=job_id: size_bucket.delay(j))
+    result["resumed_jobs"] = list(lost)
     result.update(rollup.rollup_account(account_id, wanted))
     return result
 
@@ -91,11 +101,10 @@ def size_bucket(job_id: int) -> dict[str, Any]:
         return {"job_id": job_id, "skipped": "gone"}
     if job.status in (SizingJob.Status.DONE, SizingJob.Status.FAILED):
         return {"job_id": job_id, "skipped": job.status}
-    rows = sizing.continue_job(job, budget_seconds=settings.COST_LISTING_BUDGET_SECONDS)
-    if rows is None:
-        return {"job_id": job_id, "status": "failed"}
-    if not rows:
+    outcome = sizing.continue_job(job, budget_seconds=settings.COST_LISTING_BUDGET_SECONDS)
+    if outcome.status == "continue":
         transaction.on_commit(lambda: size_bucket.delay(job_id))
         return {"job_id": job_id, "status": "continuing", "pages": job.pages}
-    rollup.rollup_day(job.bucket.account_id, job.day)
-    return {"job_id": job_id, "status": "done", "rows": len(rows)}
+    if outcome.status == "done":
+        rollup.rollup_day(job.bucket.account_id, job.day)
+    return {"job_id": job_id, "status": outcome.status, "rows": len(outcome.rows)}
