@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -33,7 +34,7 @@ def rollup_all(day: str | None = None) -> int:
     wanted = _day(day).isoformat()
     ids = list(AwsAccount.objects.order_by("pk").values_list("pk", flat=True))
     for account_id in ids:
-        transaction.on_commit(lambda a=account_id: rollup_account.delay(a, wanted))
+        transaction.on_commit(partial(rollup_account.delay, account_id, wanted))
     logger.info("queued %d cost rollups for %s", len(ids), wanted)
     return len(ids)
 
@@ -55,7 +56,7 @@ def rollup_account(account_id: int, day: str | None = None) -> dict[str, Any]:
         result["sized_rows"] = len(report.rows)
         result["errors"] = report.errors
         for job_id in report.pending_jobs:
-            transaction.on_commit(lambda j=job_id: size_bucket.delay(j))
+            transaction.on_commit(partial(size_bucket.delay, job_id))
         result["pending_jobs"] = report.pending_jobs
     # Listings whose task was lost (worker restart, broker outage) are sent again.
     budget = settings.COST_LISTING_BUDGET_SECONDS
@@ -65,7 +66,7 @@ def rollup_account(account_id: int, day: str | None = None) -> dict[str, Any]:
         updated_at__lt=timezone.now() - sizing.stale_after(budget),
     ).values_list("pk", flat=True)
     for job_id in lost:
-        transaction.on_commit(lambda j=job_id: size_bucket.delay(j))
+        transaction.on_commit(partial(size_bucket.delay, job_id))
     result["resumed_jobs"] = list(lost)
     result.update(rollup.rollup_account(account_id, wanted))
     return result
@@ -86,7 +87,7 @@ def size_account(
         account, source=source, day=wanted, budget_seconds=settings.COST_LISTING_BUDGET_SECONDS
     )
     for job_id in report.pending_jobs:
-        transaction.on_commit(lambda j=job_id: size_bucket.delay(j))
+        transaction.on_commit(partial(size_bucket.delay, job_id))
     rollup.rollup_day(account_id, wanted)
     return {"account_id": account_id, "rows": len(report.rows), "pending": report.pending_jobs}
 
@@ -103,7 +104,7 @@ def size_bucket(job_id: int) -> dict[str, Any]:
         return {"job_id": job_id, "skipped": job.status}
     outcome = sizing.continue_job(job, budget_seconds=settings.COST_LISTING_BUDGET_SECONDS)
     if outcome.status == "continue":
-        transaction.on_commit(lambda: size_bucket.delay(job_id))
+        transaction.on_commit(partial(size_bucket.delay, job_id))
         return {"job_id": job_id, "status": "continuing", "pages": job.pages}
     if outcome.status == "done":
         rollup.rollup_day(job.bucket.account_id, job.day)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
-from typing import Any, TextIO
+from io import TextIOBase
+from typing import Any
 
 FORMATS = ["table", "json", "csv"]
 
 
-def write_rows(out: TextIO, rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
+def write_rows(out: TextIOBase, rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
@@ -26,5 +26,5 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def dump_json(out: TextIO | None, data: Any) -> None:
-    (out or sys.stdout).write(json.dumps(data, indent=2) + "\n")
+def dump_json(out: TextIOBase, data: Any) -> None:
+    out.write(json.dumps(data, indent=2) + "\n")
