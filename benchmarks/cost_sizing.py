@@ -123,10 +123,10 @@ def child_portal(endpoint: str, size: int, trace: bool) -> dict[str, Any]:
     if trace:
         tracemalloc.start()
     rss_before = _rss_kib("VmRSS")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with CaptureQueriesContext(connection) as queries:
         report = sizing.size_account(account, source="listing")
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak = tracemalloc.get_traced_memory()[1] if trace else None
     assert not report.errors, report.errors
     writes = [
@@ -137,6 +137,7 @@ def child_portal(endpoint: str, size: int, trace: bool) -> dict[str, Any]:
     rows = list(BucketUsage.objects.values("storage_class", "bytes", "object_count"))
     return {
         "wall": wall,
+        "cpu": cpu,
         "requests": requests[0],
         "objects": sum(r["object_count"] or 0 for r in rows),
         "bytes": sum(r["bytes"] for r in rows),
@@ -154,7 +155,22 @@ def aws_cli() -> str | None:
     return shutil.which("aws")
 
 
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds the emulator process has used (utime + stime from /proc)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_aws(cli: str, endpoint: str, size: int, env: dict[str, str]) -> dict[str, Any]:
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(
         [
@@ -173,11 +189,13 @@ def run_aws(cli: str, endpoint: str, size: int, env: dict[str, str]) -> dict[str
         check=True,
     )
     wall = time.perf_counter() - started
+    cpu = _children_cpu() - cpu_before  # the whole CLI process, start-up included
     summary = dict(
         line.strip().split(": ", 1) for line in proc.stdout.splitlines()[-2:] if ": " in line
     )
     return {
         "wall": wall,
+        "cpu": cpu,
         "objects": int(summary.get("Total Objects", "0")),
         "bytes": int(summary.get("Total Size", "0")),
     }
@@ -219,6 +237,9 @@ def main() -> None:
     from s3portal.localproc import free_port, wait_for_port
 
     cli = aws_cli()
+    if cli:
+        version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=False)
+        print(f"aws: {cli} ({(version.stdout or version.stderr).strip()})", flush=True)
     work = Path(tempfile.mkdtemp(prefix="s3portal-cost-bench-"))
     env = {
         **os.environ,
@@ -259,26 +280,33 @@ def main() -> None:
         for size in sizes:
             row: dict[str, Any] = {"size": size}
             best: dict[str, Any] | None = None
+            best_aws: dict[str, Any] | None = None
             for run in range(args.runs):
+                # aws first, then the portal, alternating: the machine's load drifts
+                if cli:
+                    before = server_cpu(server.pid)
+                    result = run_aws(cli, endpoint, size, env)
+                    result["server_cpu"] = server_cpu(server.pid) - before
+                    if best_aws is None or result["wall"] < best_aws["wall"]:
+                        best_aws = result
                 db = work / f"portal-{size}-{run}.sqlite3"
                 shutil.copy(template_db, db)
+                before = server_cpu(server.pid)
                 result = run_child(
                     endpoint, size, False, {**env, "DATABASE_URL": f"sqlite:///{db}"}
                 )
+                result["server_cpu"] = server_cpu(server.pid) - before
                 if best is None or result["wall"] < best["wall"]:
                     best = result
             assert best is not None
             row["portal"] = best
+            if best_aws is not None:
+                row["aws"] = best_aws
             db = work / f"portal-{size}-trace.sqlite3"
             shutil.copy(template_db, db)
             row["traced_peak"] = run_child(
                 endpoint, size, True, {**env, "DATABASE_URL": f"sqlite:///{db}"}
             )["traced_peak"]
-            if cli:
-                row["aws"] = min(
-                    (run_aws(cli, endpoint, size, env) for _ in range(args.runs)),
-                    key=lambda r: r["wall"],
-                )
             rows.append(row)
             print(f"  {size:,} objects done", flush=True)
     finally:
@@ -292,26 +320,34 @@ def main() -> None:
 def print_table(rows: list[dict[str, Any]], cli: str | None) -> None:
     print()
     print(
-        f"{'objects':>9} {'portal s':>9} {'aws s':>7} {'ratio':>6} {'requests':>8} "
-        f"{'rows':>5} {'writes':>6} {'heap peak':>10} {'RSS +MiB':>8}  check"
+        f"{'objects':>9} {'tool':>6} {'wall s':>8} {'cpu s':>7} {'server cpu s':>12} "
+        f"{'requests':>8} {'rows':>5} {'writes':>6} {'heap peak':>10} {'RSS +MiB':>8}  check"
     )
     for row in rows:
         p, a = row["portal"], row.get("aws")
-        ratio = f"{p['wall'] / a['wall']:.2f}" if a else "-"
-        same = (
-            ""
-            if not a
-            else (
+        if a:
+            print(
+                f"{row['size']:>9,} {'aws':>6} {a['wall']:>8.2f} {a['cpu']:>7.2f} "
+                f"{a['server_cpu']:>12.2f}"
+            )
+        same = ""
+        if a:
+            same = (
                 "same totals"
                 if (a["objects"], a["bytes"]) == (p["objects"], p["bytes"])
                 else f"aws says {a['objects']} objects / {a['bytes']} B"
             )
-        )
         print(
-            f"{row['size']:>9,} {p['wall']:>9.2f} {a['wall'] if a else 0:>7.2f} {ratio:>6} "
-            f"{p['requests']:>8} {p['usage_rows']:>5} {p['write_queries']:>6} "
-            f"{row['traced_peak'] / 2**20:>8.2f}Mi {p['rss_added_kib'] / 1024:>8.1f}  {same}"
+            f"{row['size']:>9,} {'portal':>6} {p['wall']:>8.2f} {p['cpu']:>7.2f} "
+            f"{p['server_cpu']:>12.2f} {p['requests']:>8} {p['usage_rows']:>5} "
+            f"{p['write_queries']:>6} {row['traced_peak'] / 2**20:>8.2f}Mi "
+            f"{p['rss_added_kib'] / 1024:>8.1f}  {same}"
         )
+        if a:
+            print(
+                f"{'':>9} {'ratio':>6} {p['wall'] / a['wall']:>8.2f} {p['cpu'] / a['cpu']:>7.2f} "
+                f"{p['server_cpu'] / max(a['server_cpu'], 1e-9):>12.2f}   (portal / aws)"
+            )
     if len(rows) >= 2:
         small, big = rows[0]["traced_peak"], rows[-1]["traced_peak"]
         print(
