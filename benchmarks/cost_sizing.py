@@ -248,7 +248,7 @@ def main() -> None:
         "DEBUG": "true",
         "S3PORTAL_VAR_DIR": str(work / "var"),
         "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     env.pop("AWS_PROFILE", None)
     env.pop("AWS_ENDPOINT_URL", None)
