@@ -195,6 +195,7 @@ def test_bucket_pages_show_size_and_classes(personas: Any, seeded: Any) -> None:
     client = personas.client_for("vera")
     listing = client.get(reverse("storage:bucket_list")).content.decode()
     assert "112.0\xa0GB · 110 objects" in listing  # 10 + 1 + 1 + 100 GiB; 10 + 100 objects
+    assert "GLACIER 100.0\xa0GB · STANDARD 12.0\xa0GB" in listing  # the class breakdown
     bucket = seeded["a"][0]
     detail = client.get(reverse("storage:bucket_detail", args=[bucket.pk])).content.decode()
     assert 'id="bucket-usage"' in detail and 'data-class="GLACIER"' in detail

@@ -11,6 +11,8 @@ from django import template
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from storage.cost.models import BucketUsage, CostRollup
 
@@ -101,12 +103,22 @@ def usage_for_buckets(buckets: Iterable[Any]) -> dict[int, dict[str, Any]]:
 
 
 @register.simple_tag
-def bucket_size(usage: dict[int, dict[str, Any]], bucket: Any) -> str:
+def bucket_size(usage: dict[int, dict[str, Any]], bucket: Any) -> SafeString:
+    """Size · objects, and the storage classes below it (for the bucket list)."""
     s = usage.get(bucket.pk)
     if s is None:
-        return "not measured"
+        return format_html('<span class="muted">not measured</span>')
     objects = f"{s['objects']:,} objects" if s["objects_known"] else "? objects"
-    return f"{filesizeformat(s['bytes'])} · {objects}"
+    classes = " · ".join(
+        f"{c['name']} {filesizeformat(c['bytes'])}"
+        for c in sorted(s["classes"], key=lambda c: -c["bytes"])
+    )
+    return format_html(
+        '{} · {}<br><small class="muted bucket-classes">{}</small>',
+        filesizeformat(s["bytes"]),
+        objects,
+        classes,
+    )
 
 
 @register.inclusion_tag("cost/_bucket_usage.html")
