@@ -107,7 +107,7 @@ def bucket_size(usage: dict[int, dict[str, Any]], bucket: Any) -> SafeString:
     """Size · objects, and the storage classes below it (for the bucket list)."""
     s = usage.get(bucket.pk)
     if s is None:
-        return format_html('<span class="muted">not measured</span>')
+        return format_html('<span class="muted">{}</span>', "not measured")
     objects = f"{s['objects']:,} objects" if s["objects_known"] else "? objects"
     classes = " · ".join(
         f"{c['name']} {filesizeformat(c['bytes'])}"
