@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "storage.files",
     "storage.credentials",  # scoped credentials (IAM users, STS sessions)
     "storage.browser",
+    "storage.cost",
     "lifecycle",
 ]
 
@@ -251,6 +252,7 @@ CREDENTIALS_EXPIRY_INTERVAL = env.int("CREDENTIALS_EXPIRY_INTERVAL", default=360
 CREDENTIALS_ROTATION_INTERVAL = env.int("CREDENTIALS_ROTATION_INTERVAL", default=3600)
 CREDENTIALS_LAST_USED_INTERVAL = env.int("CREDENTIALS_LAST_USED_INTERVAL", default=24 * 3600)
 BROWSER_EXPIRY_SWEEP_INTERVAL = env.int("BROWSER_EXPIRY_SWEEP_INTERVAL", default=900)
+COST_ROLLUP_INTERVAL = env.int("COST_ROLLUP_INTERVAL", default=24 * 3600)
 
 
 def _every(task: str, seconds: int) -> dict[str, object]:
@@ -289,6 +291,14 @@ BROWSER_DOWNLOAD_URL_TTL = env.int("BROWSER_DOWNLOAD_URL_TTL", default=300)
 BROWSER_MAX_UPLOAD_SIZE = env.int("BROWSER_MAX_UPLOAD_SIZE", default=5 * 1024**3)
 # Expiries one sweep carries out at most (the next run takes the rest).
 BROWSER_SWEEP_BATCH = env.int("BROWSER_SWEEP_BATCH", default=500)
+    "cost-rollup-all": _every("cost.rollup_all", COST_ROLLUP_INTERVAL),
+}
+
+# --- Storage cost (storage.cost) ---
+# The price table (empty: the shipped storage/cost/prices/aws-s3-prices.json).
+COST_PRICE_TABLE = env.str("COST_PRICE_TABLE", default="")
+# A listing task stops after this many seconds, saves its markers and re-enqueues itself.
+COST_LISTING_BUDGET_SECONDS = env.float("COST_LISTING_BUDGET_SECONDS", default=240.0)
 
 
 # --- End-user files (storage.files) ---

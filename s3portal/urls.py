@@ -41,5 +41,6 @@ urlpatterns = [
     path("", include("lifecycle.urls")),  # /buckets/<id>/lifecycle/..., /lifecycle/templates/...
     path("credentials/", include("storage.credentials.urls")),
     path("buckets/", include("storage.browser.urls")),
+    path("cost/", include("storage.cost.urls")),
     path("", include("accounts.urls")),
 ]
