@@ -280,6 +280,7 @@ CELERY_BEAT_SCHEDULE = {
     "browser-object-expiry-sweep": _every(
         "browser.sweep_object_expiry", BROWSER_EXPIRY_SWEEP_INTERVAL
     ),
+    "cost-rollup-all": _every("cost.rollup_all", COST_ROLLUP_INTERVAL),
 }
 
 # --- Object browser (storage.browser) ---
@@ -291,8 +292,6 @@ BROWSER_DOWNLOAD_URL_TTL = env.int("BROWSER_DOWNLOAD_URL_TTL", default=300)
 BROWSER_MAX_UPLOAD_SIZE = env.int("BROWSER_MAX_UPLOAD_SIZE", default=5 * 1024**3)
 # Expiries one sweep carries out at most (the next run takes the rest).
 BROWSER_SWEEP_BATCH = env.int("BROWSER_SWEEP_BATCH", default=500)
-    "cost-rollup-all": _every("cost.rollup_all", COST_ROLLUP_INTERVAL),
-}
 
 # --- Storage cost (storage.cost) ---
 # The price table (empty: the shipped storage/cost/prices/aws-s3-prices.json).
