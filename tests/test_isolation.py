@@ -30,6 +30,7 @@ from lifecycle.models import (
     TemplateApplication,
 )
 from storage.browser.models import BrowserSettings, ObjectExpiry, ShareLink
+from storage.cost.models import BucketUsage, CostRollup, SizingJob, TenantPricing
 from storage.credentials.models import CredentialSettings, IssuedCredential, KeyRotation
 from storage.files.models import FileSpace, StoredFile
 from storage.models import Bucket, BucketSnapshot, Finding, ScanRun
@@ -148,6 +149,12 @@ URL_RULES: dict[str, Rule] = {
     "browser:restore": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
     "browser:share": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
     "browser:expiry": Rule(method="post", kwargs=_pk("bucket"), weaker=("bob", "vera")),
+    "cost:tenant": Rule(),
+    "cost:tenant_csv": Rule(),
+    "cost:trend_csv": Rule(),
+    "cost:measure": Rule(method="post", kwargs=_pk("account"), weaker=("bob", "vera")),
+    "cost:platform": Rule(superuser_only=True),
+    "cost:platform_csv": Rule(superuser_only=True),
     "files:list": Rule(),
     "files:upload": Rule(method="post", weaker=("vera",)),
     "files:download": Rule(kwargs=_pk("file"), weaker=("vera",)),
@@ -244,8 +251,28 @@ def world(personas: Any) -> World:
                 bucket=bucket, key="a.txt", expires_at=timezone.now(), lifetime_seconds=60
             ),
         }
+        today = date(2026, 12, 1)
+        cost = {
+            "usage": BucketUsage.objects.create(
+                bucket=bucket, day=today, storage_class="STANDARD", source="listing"
+            ),
+            "rollup": CostRollup.objects.create(
+                day=today,
+                tenant=tenant,
+                account=account,
+                bucket=bucket,
+                region="us-east-1",
+                storage_class="STANDARD",
+                monthly_cost_usd=0,
+                table_date="2026-11-01",
+                usage_day=today,
+            ),
+            "pricing": TenantPricing.objects.create(tenant=tenant),
+            "sizing_job": SizingJob.objects.create(bucket=bucket, day=today),
+        }
         return {
             **lifecycle,
+            **cost,
             **browser,
             "credential": credential,
             "credential_settings": CredentialSettings.objects.create(tenant=tenant),
