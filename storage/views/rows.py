@@ -34,6 +34,13 @@ def bucket_url(bucket_id: int, _prefix: list[str] = []) -> str:  # noqa: B006 - 
     return f"{_prefix[0]}{bucket_id}/"
 
 
+def _finding_url(act: str, pk: int, _patterns: dict[str, str] = {}) -> str:  # noqa: B006 - cache
+    """reverse("storage:<act>_finding", args=[pk]) without a reverse per row."""
+    if act not in _patterns:
+        _patterns[act] = reverse(f"storage:{act}_finding", args=[0]).replace("/0/", "/{}/", 1)
+    return _patterns[act].format(pk)
+
+
 def bucket_rows(buckets: Iterable[Bucket]) -> list[dict[str, Any]]:
     return [
         {
@@ -75,6 +82,7 @@ def finding_rows(findings: Iterable[Finding], form_html: str = "") -> list[dict[
             "resolved": short_time(f.resolved_at, "") if f.resolved_at else "",
             "suppressed": f.is_suppressed(now),
             "form_html": mark_safe(form_html.replace("ROW", str(f.pk))),  # noqa: S308 - our form
+            "suppress_url": _finding_url("suppress", f.pk),
         }
         for f in findings
     ]
