@@ -181,7 +181,8 @@ def test_credential_lifetime_of_assumed_role(personas: Any, moto: None) -> None:
         name="role",
         auth_method=AuthMethod.ASSUME_ROLE,
         role_arn="arn:aws:iam::123456789012:role/portal",
-        external_id="external-id-123",
+        # assumed from the platform's identity: allowed only once platform staff granted it
+        platform_credentials_approved=True,
     )
     seconds, why = credential_lifetime(account)
     assert 0 < seconds <= 3600 and "temporary credentials" in why
