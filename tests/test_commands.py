@@ -188,9 +188,9 @@ def test_secret_cannot_be_passed_in_argv() -> None:
     assert "unrecognized arguments: --secret-access-key" in result.stderr
 
 
-def test_cli_error_is_one_line_on_stderr() -> None:
-    # Runs against an empty throwaway database: the tenant does not exist.
-    env = {**os.environ, "DATABASE_URL": "sqlite:////tmp/s3portal-cli-test.sqlite3"}
+def test_cli_error_is_one_line_on_stderr(tmp_path: Path) -> None:
+    # Runs against an empty throwaway database of its own: the tenant does not exist.
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli-test.sqlite3'}"}
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
     )

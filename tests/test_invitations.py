@@ -81,7 +81,7 @@ def test_invitation_ttl_is_a_setting(personas: Any, settings: Any) -> None:
 
 def _messages(response: Any, email: str) -> str:
     body = response.content.decode()
-    found = re.search(r'<ul class="messages">(.*?)</ul>', body, re.S)
+    found = re.search(r'<ul class="messages"[^>]*>(.*?)</ul>', body, re.S)
     return found.group(1).replace(email, "EMAIL") if found else ""
 
 

@@ -96,6 +96,7 @@ def test_operator_browses_pages_shares_uploads_and_sets_expiry(
                 }
             ],
         )
+        page.click("#upload-button")  # one flow: choose, then send (issue 8, item 24)
         item = page.locator(".upload-item")
         item.locator(".upload-status", has_text="uploaded").wait_for()
         assert item.locator("progress").evaluate("bar => bar.value") == 1

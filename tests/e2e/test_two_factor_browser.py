@@ -52,7 +52,7 @@ def test_superuser_logs_in_with_totp_code(
     page.fill("#id_token", code_for(device.bin_key))
     page.click("#otp-verify button[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
-    assert page.locator("h1").first.inner_text() == "Operations"
+    assert page.locator("#content h1").first.inner_text() == "Operations"
     assert AuditEvent.objects.filter(action="auth.otp.verified", actor_name="root").count() == 1
 
 
@@ -73,5 +73,5 @@ def test_superuser_without_device_is_made_to_enrol(
     assert page.locator("#recovery-codes li").count() == 10
     page.click("#continue")
     page.goto(f"{live_server.url}/admin/")
-    assert page.locator("h1").first.inner_text() == "Operations"
+    assert page.locator("#content h1").first.inner_text() == "Operations"
     assert TOTPDevice.objects.get(user=personas.root).confirmed
