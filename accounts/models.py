@@ -251,3 +251,22 @@ class AwsAccount(models.Model):
             "default_region": self.default_region,
             "endpoint_url": self.endpoint_url,
         }
+
+
+class Preferences(models.Model):
+    """One person's settings that are not about a tenant (their time zone)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="IANA name such as Europe/Berlin; empty: the portal's TIME_ZONE.",
+    )
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()}: {self.time_zone or 'portal time zone'}"

@@ -10,11 +10,21 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 import audit
+from accounts import timezones
+from accounts.models import Preferences
 
 
 @receiver(user_logged_in)
 def audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     audit.record(user, None, "auth.login", user, target_label=user.get_username())
+
+
+@receiver(user_logged_in)
+def remember_time_zone(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Dates in the person's own time zone from the first page on (kept in the session)."""
+    if request is not None and hasattr(request, "session"):
+        prefs = Preferences.objects.filter(user=user).first()
+        timezones.remember(request, prefs.time_zone if prefs else "")
 
 
 @receiver(user_login_failed)

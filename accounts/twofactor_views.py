@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -14,7 +15,9 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
+from accounts import timezones
 from accounts.forms import OTPTokenForm
+from accounts.models import Preferences
 from accounts.twofactor import (
     base32_key,
     has_totp,
@@ -123,8 +126,27 @@ def account_security(request: HttpRequest) -> HttpResponse:
             "has_totp": has_totp(user),
             "required": two_factor_required(user),
             "codes_left": recovery_codes_left(user),
+            "zones": timezones.zone_names(),
+            "time_zone": request.session.get(timezones.SESSION_KEY, ""),
+            "portal_time_zone": settings.TIME_ZONE,
         },
     )
+
+
+@login_required
+@require_POST
+def set_time_zone(request: HttpRequest) -> HttpResponse:
+    """The person's own time zone for every date the portal shows them (empty: the portal's)."""
+    name = request.POST.get("time_zone", "").strip()
+    if name and not timezones.is_zone(name):
+        messages.error(request, f"Unknown time zone {name[:64]!r}: pick one from the list.")
+        return redirect("portal:account_security")
+    Preferences.objects.update_or_create(user=request.user, defaults={"time_zone": name})
+    timezones.remember(request, name)
+    messages.success(
+        request, f"Dates are now shown in {name or settings.TIME_ZONE + ' (the portal default)'}."
+    )
+    return redirect("portal:account_security")
 
 
 @login_required

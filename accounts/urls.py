@@ -14,6 +14,7 @@ urlpatterns = [
     path("invitations/accept/<str:token>/", invitation_views.accept, name="invitation_accept"),
     # Two-factor authentication
     path("account/security/", twofactor_views.account_security, name="account_security"),
+    path("account/time-zone/", twofactor_views.set_time_zone, name="set_time_zone"),
     path("account/2fa/verify/", twofactor_views.otp_verify, name="otp_verify"),
     path("account/2fa/setup/", twofactor_views.otp_setup, name="otp_setup"),
     path(

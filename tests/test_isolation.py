@@ -87,6 +87,7 @@ URL_RULES: dict[str, Rule] = {
     "portal:otp_setup": Rule(),
     "portal:otp_recovery_codes": Rule(method="post"),
     "portal:otp_remove": Rule(method="post"),
+    "portal:set_time_zone": Rule(method="post"),
     "logout": Rule(public=True, method="post"),
     "healthz": Rule(public=True),
     "portal:dashboard": Rule(),
