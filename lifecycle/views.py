@@ -92,7 +92,7 @@ def rules_page(request: HttpRequest, pk: int) -> HttpResponse:
                 "owner": "portal" if rid in owned else "foreign",
                 "words": describe_rule(rule),
                 "json": _pretty(rule),
-                "row": rows.get(rid),
+                "row": rows.get(rid) if rid is not None else None,
                 "never_fires": rid in analysis["never_fires"],
             }
         )

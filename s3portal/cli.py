@@ -55,7 +55,9 @@ def explain(exc: BaseException) -> str | None:
 def run(argv: Sequence[str], execute: Callable[[list[str]], None] | None = None) -> int:
     """Run a manage.py command line; a known configuration problem exits 1 with one line."""
     if execute is None:
-        from django.core.management import execute_from_command_line as execute
+        from django.core.management import execute_from_command_line
+
+        execute = execute_from_command_line
     if "--traceback" in argv:
         execute(list(argv))
         return 0

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Model
 from django.http import HttpRequest
 
 import audit
@@ -19,9 +20,8 @@ class BrowserSettingsAdmin(TenantScopedAdmin):
     list_display = ("tenant", "members_may_browse", "max_share_seconds", "browser_can_reach_s3")
     fields = ("tenant", "members_may_browse", "max_share_seconds", "browser_can_reach_s3")
 
-    def save_model(
-        self, request: HttpRequest, obj: BrowserSettings, form: Any, change: bool
-    ) -> None:
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        assert isinstance(obj, BrowserSettings)  # this admin is registered for BrowserSettings
         with transaction.atomic():
             before = BrowserSettings.objects.get(pk=obj.pk).audit_dict() if obj.pk else None
             super().save_model(request, obj, form, change)

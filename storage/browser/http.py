@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -41,12 +42,12 @@ def require_method(request: HttpRequest, *methods: str) -> None:
 
 
 def browser_view(
-    view: Callable[..., HttpResponse], *, csrf: bool = False
-) -> Callable[..., HttpResponse]:
+    view: Callable[..., HttpResponseBase], *, csrf: bool = False
+) -> Callable[..., HttpResponseBase]:
     """Login (401 for JSON clients), CSRF for POSTs when `csrf`, and errors as answers."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             if not request.user.is_authenticated:
                 if wants_json(request):
@@ -70,7 +71,7 @@ def browser_view(
     return wrapper
 
 
-def action_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def action_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
     """browser_view for POST forms: CSRF checked by the view (answers in the client's format)."""
     from django.views.decorators.csrf import csrf_exempt
 

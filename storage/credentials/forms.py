@@ -8,7 +8,7 @@ limit), and only if the tenant allows it. Viewers: nothing.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -86,9 +86,10 @@ class IssueForm(forms.Form):
     def __init__(self, *args: Any, tenant: Tenant, user: Any, role: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tenant, self.user, self.role = tenant, user, role
-        self.fields["account"].queryset = AwsAccount.objects.for_tenant(tenant).order_by("name")
+        account = cast(forms.ModelChoiceField, self.fields["account"])
+        account.queryset = AwsAccount.objects.for_tenant(tenant).order_by("name")
         if role == Role.MEMBER:
-            self.fields["access"].choices = [
+            cast(forms.ChoiceField, self.fields["access"]).choices = [
                 (AccessLevel.READ_WRITE, "Read and write"),
                 (AccessLevel.READ_ONLY, "Read only"),
             ]
@@ -97,11 +98,13 @@ class IssueForm(forms.Form):
             for name in ("role_arn", "username", "no_boundary"):
                 del self.fields[name]
         if role == Role.OPERATOR:
-            self.fields["kind"].choices = [(Kind.TEMPORARY, Kind.TEMPORARY.label)]
+            kind = cast(forms.ChoiceField, self.fields["kind"])
+            kind.choices = [(Kind.TEMPORARY, Kind.TEMPORARY.label)]
             del self.fields["no_boundary"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind = data.get("kind")
         if kind == Kind.TEMPORARY:
             try:

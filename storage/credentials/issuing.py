@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from botocore.client import BaseClient
@@ -520,7 +520,7 @@ def _issue_temporary(plan: IssuePlan) -> tuple[IssuedCredential, Secret]:
         raise CredentialError(_aws_message(exc, req.account, step)) from exc
     expiration = creds["Expiration"]
     if timezone.is_naive(expiration):
-        expiration = timezone.make_aware(expiration, timezone.utc)
+        expiration = timezone.make_aware(expiration, UTC)
     with transaction.atomic():
         credential = IssuedCredential.objects.create(
             tenant=req.tenant,

@@ -36,7 +36,7 @@ def _visible(request: HttpRequest, tenant: Tenant, role: str) -> list[IssuedCred
     reminder_days = CredentialSettings.for_tenant(tenant).reminder_days
     shown = list(rows[:LIST_LIMIT])
     for credential in shown:
-        credential.list_state = credential.state_at(reminder_days)  # type: ignore[attr-defined]
+        credential.list_state = credential.state_at(reminder_days)
     return shown
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django import template
+from django.db.models import QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
 from storage import suppression
@@ -58,7 +59,7 @@ def high_findings_banner(tenant: Any) -> dict[str, Any]:
     """
     if tenant is None:
         return {"buckets": [], "count": 0}
-    findings = Finding.objects.for_tenant(tenant).filter(
+    findings: QuerySet[Finding] = Finding.objects.for_tenant(tenant).filter(
         severity_rank=SEVERITY_RANK[Severity.HIGH],
         resolved_at__isnull=True,
         bucket__gone_at__isnull=True,

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -51,7 +52,7 @@ def filtered_findings(tenant: Tenant, params: Any) -> tuple[QuerySet[Finding], d
     # Finding.tenant and .severity_rank are stored for this list: the default order (most severe,
     # then oldest) is read from the finding_by_severity index, without a join or a sort of every
     # open finding; rows join only to name their bucket and account (no scan JSON, no secret).
-    findings = (
+    findings: QuerySet[Finding] = (
         Finding.objects.for_tenant(tenant)
         .exclude(bucket__account_id__in=shadowed_account_ids(tenant.pk))
         .select_related("bucket__account", "suppressed_by")
@@ -124,7 +125,7 @@ def _csv_rows(findings: QuerySet[Finding]) -> Iterator[str]:
         buffer.truncate()
 
 
-def _export(tenant: Tenant, findings: QuerySet[Finding], fmt: str) -> HttpResponse:
+def _export(tenant: Tenant, findings: QuerySet[Finding], fmt: str) -> HttpResponseBase:
     stem = f"findings-{tenant.slug}"
     if fmt == "json":
         rows = [finding_dict(f) for f in findings[:EXPORT_LIMIT]]
@@ -139,7 +140,7 @@ def _export(tenant: Tenant, findings: QuerySet[Finding], fmt: str) -> HttpRespon
 
 
 @tenant_required(Role.VIEWER)
-def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponse:
+def finding_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpResponseBase:
     findings, chosen = filtered_findings(tenant, request.GET)
     fmt = request.GET.get("export", "")
     if fmt in ("csv", "json"):
@@ -187,7 +188,7 @@ def suppress_finding(request: HttpRequest, pk: int) -> HttpResponse:
     form = suppression.SuppressionForm(request.POST)
     if not form.is_valid():
         problems = "; ".join(
-            f"{form.fields[k].label}: {' '.join(v)}" for k, v in form.errors.items()
+            f"{form.fields[k].label}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()
         )
         messages.error(request, f"Not saved. {problems}")
         return back

@@ -24,6 +24,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -314,7 +315,7 @@ def object_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @browser_view
-def download(request: HttpRequest, pk: int) -> HttpResponse:
+def download(request: HttpRequest, pk: int) -> HttpResponseBase:
     require_method(request, "GET")
     access = browse_access(request, pk)
     key, version = key_and_version(request.GET)

@@ -21,7 +21,7 @@ from accounts.errors import describe_aws_error
 from storage.files.download import clean_display_name
 from storage.files.http import check_csrf, check_csrf_before_body, has_csrf_header
 from storage.files.services import part_size_for
-from storage.files.upload_handler import S3StreamingUploadHandler
+from storage.files.upload_handler import S3StreamingUploadHandler, S3UploadedFile
 
 from .. import acts
 from ..access import browse_access
@@ -97,7 +97,10 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
             raise BadInput(
                 "No file received: send one or more files in the multipart field 'file'."
             )
-        stored = [acts.record_upload(access, f.uploaded) for f in received]
+        stored = []
+        for f in received:
+            assert isinstance(f, S3UploadedFile)  # the only handler of this request
+            stored.append(acts.record_upload(access, f.uploaded))
     except _Refused as exc:
         handler.abort_all()
         return error_response(
