@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Model
 from django.http import HttpRequest
 
 import audit
@@ -80,7 +81,8 @@ class TenantPricingAdmin(TenantScopedAdmin):
     list_display = ["tenant", "discount_percent", "compatible_usd_per_gb", "updated_at"]
     list_filter = [TenantListFilter]
 
-    def save_model(self, request: HttpRequest, obj: TenantPricing, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        assert isinstance(obj, TenantPricing)  # this admin's model
         self.ensure_may_save(request, obj)
         before = None
         if change and obj.pk:

@@ -69,10 +69,11 @@ def stacked_svg(days: list[date], series: dict[str, dict[date, Decimal]], title:
             f"{days[-1]}</text>"
         )
     for i, cls in enumerate(sorted(series)):
-        y = TOP + 14 * i
+        legend_y = TOP + 14 * i
         parts.append(
-            f'<rect x="{WIDTH - RIGHT + 12}" y="{y}" width="10" height="10" fill="{colours[cls]}"/>'
-            f'<text x="{WIDTH - RIGHT + 26}" y="{y + 9}" font-size="11">{escape(cls)}</text>'
+            f'<rect x="{WIDTH - RIGHT + 12}" y="{legend_y}" width="10" height="10" '
+            f'fill="{colours[cls]}"/>'
+            f'<text x="{WIDTH - RIGHT + 26}" y="{legend_y + 9}" font-size="11">{escape(cls)}</text>'
         )
     if not any(totals):
         parts.append(
