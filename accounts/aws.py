@@ -68,6 +68,12 @@ def platform_session(region: str = "us-east-1") -> boto3.Session:
     return boto3.Session(region_name=region)
 
 
+def platform_client(service: str, region: str = "us-east-1") -> BaseClient:
+    """A client on the platform's own identity, for platform-wide calls that belong to no
+    tenant (the Price List API for `refresh_prices`): never for a tenant's resources."""
+    return platform_session(region).client(service, region_name=region, config=client_config())
+
+
 _platform_principal: dict[str, str] = {}
 
 

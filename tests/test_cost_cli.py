@@ -290,18 +290,18 @@ def test_refresh_prices_from_the_price_list_api(
         )
         for sku in ("STD1", "SIA1")
     ]
-    real_client = aws.client
+    real_client = aws.platform_client
 
-    def stubbed(account: Any, service: str, **kw: Any) -> Any:
-        made = real_client(account, service, **kw)
-        assert service == "pricing" and kw.get("region") == "us-east-1"
+    def stubbed(service: str, region: str = "us-east-1") -> Any:
+        made = real_client(service, region)
+        assert service == "pricing" and region == "us-east-1"
         stub = Stubber(made)
         stub.add_response("get_products", {"PriceList": items, "FormatVersion": "aws_v1"})
         stub.add_response("get_products", {"PriceList": [], "FormatVersion": "aws_v1"})
         stub.activate()
         return made
 
-    monkeypatch.setattr(aws, "client", stubbed)
+    monkeypatch.setattr(aws, "platform_client", stubbed)
     out = run("refresh_prices", "--region", "eu-west-1")
     assert "eu-west-1 (2 classes)" in out
     assert "pricing:GetProducts" in load_table().regions["eu-west-1"].source

@@ -164,14 +164,15 @@ def test_measure_request_roles(
 
 def test_lifecycle_editor_url_contract(settings: Any) -> None:
     rule = {"ID": "x", "Status": "Enabled", "Filter": {"Prefix": ""}}
-    assert lifecycle_editor_url(1, rule) is None  # lifecycle:rule_new not there yet
-    settings.ROOT_URLCONF = "tests.cost_urls"
-    url = lifecycle_editor_url(7, rule)
-    assert url == (
-        "/lifecycle/buckets/7/rules/new/?rule="
+    # the lifecycle editor's agreed URL name and parameter (lifecycle:rule_new, ?rule=)
+    assert lifecycle_editor_url(7, rule) == (
+        "/buckets/7/lifecycle/new/?rule="
         "%7B%22ID%22%3A%22x%22%2C%22Status%22%3A%22Enabled%22%2C%22Filter%22%3A%7B%22Prefix"
         "%22%3A%22%22%7D%7D"
     )
+    # without a lifecycle app there is no editor: the page shows the rule as JSON instead
+    settings.ROOT_URLCONF = "storage.cost.urls"
+    assert lifecycle_editor_url(1, rule) is None
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from s3portal.celery import app
 from storage.files.jobs import TransientBackupError
 from storage.scan.runner import TransientScanError
 
-APPS = {"accounts", "storage", "files", "s3portal", "lifecycle", "browser", "credentials"}
+APPS = {"accounts", "storage", "files", "s3portal", "lifecycle", "browser", "credentials", "cost"}
 
 
 def project_tasks() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AwsAccount
+from accounts.retry import retry_policy
 
 from .models import BucketUsage, SizingJob
 
@@ -28,7 +29,7 @@ def _day(value: str | None) -> date:
     return date.fromisoformat(value) if value else timezone.now().date()
 
 
-@shared_task(name="cost.rollup_all")
+@shared_task(name="cost.rollup_all", **retry_policy())
 def rollup_all(day: str | None = None) -> int:
     """Queue one rollup per account (sent when the transaction commits)."""
     wanted = _day(day).isoformat()
@@ -39,7 +40,7 @@ def rollup_all(day: str | None = None) -> int:
     return len(ids)
 
 
-@shared_task(name="cost.rollup_account")
+@shared_task(name="cost.rollup_account", **retry_policy())
 def rollup_account(account_id: int, day: str | None = None) -> dict[str, Any]:
     """Size the account for `day` if not measured yet, then roll up every day not rolled up."""
     from . import rollup, sizing
@@ -72,7 +73,7 @@ def rollup_account(account_id: int, day: str | None = None) -> dict[str, Any]:
     return result
 
 
-@shared_task(name="cost.size_account")
+@shared_task(name="cost.size_account", **retry_policy())
 def size_account(
     account_id: int, source: str | None = None, day: str | None = None
 ) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def size_account(
     return {"account_id": account_id, "rows": len(report.rows), "pending": report.pending_jobs}
 
 
-@shared_task(name="cost.size_bucket")
+@shared_task(name="cost.size_bucket", **retry_policy())
 def size_bucket(job_id: int) -> dict[str, Any]:
     """Continue a listing job from its saved continuation markers."""
     from . import rollup, sizing

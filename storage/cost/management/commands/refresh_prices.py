@@ -70,8 +70,9 @@ class Command(BaseCommand):
         from botocore.exceptions import BotoCoreError, ClientError
 
         from accounts import aws
-        from accounts.models import AuthMethod, AwsAccount
+        from accounts.models import AwsAccount
 
+        # The Price List API answers in us-east-1 (also ap-south-1, eu-central-1).
         if options["account"]:
             qs = AwsAccount.objects.filter(name=options["account"])
             if options["tenant"]:
@@ -79,10 +80,10 @@ class Command(BaseCommand):
             account = qs.first()
             if account is None:
                 raise CommandError(f"no AWS account named {options['account']!r}")
+            pricing = aws.client(account, "pricing", region="us-east-1")
         else:
-            account = AwsAccount(auth_method=AuthMethod.AMBIENT, default_region="us-east-1")
-        # The Price List API answers in us-east-1 (also ap-south-1, eu-central-1).
-        pricing = aws.client(account, "pricing", region="us-east-1")
+            # Prices are the same for everyone: the platform's own identity asks, no tenant's.
+            pricing = aws.platform_client("pricing", "us-east-1")
         try:
             items = list(offers.get_products(pricing, options["region"]))
         except (ClientError, BotoCoreError) as exc:
