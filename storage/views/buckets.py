@@ -77,7 +77,10 @@ def bucket_list(request: HttpRequest, *, tenant: Tenant, role: str) -> HttpRespo
     # The secret is never needed to list accounts: deferring it saves a decryption per row.
     accounts = AwsAccount.objects.for_tenant(tenant).defer("secret_access_key").order_by("name")
     # An AWS account connected twice shows its buckets once (accounts/duplicates.py).
-    base = Bucket.objects.for_tenant(tenant).exclude(account_id__in=shadowed_account_ids(tenant.pk))
+    base = Bucket.objects.for_tenant(tenant)
+    shadowed = shadowed_account_ids(tenant.pk)
+    if shadowed:
+        base = base.exclude(account_id__in=shadowed)
     # Only what a row shows: no scan JSON, no account secret.
     rows = base.select_related("account").only(*LIST_FIELDS)
     buckets = filter_buckets(rows, request.GET, accounts)

@@ -54,10 +54,12 @@ def filtered_findings(tenant: Tenant, params: Any) -> tuple[QuerySet[Finding], d
     # open finding; rows join only to name their bucket and account (no scan JSON, no secret).
     findings: QuerySet[Finding] = (
         Finding.objects.for_tenant(tenant)
-        .exclude(bucket__account_id__in=shadowed_account_ids(tenant.pk))
         .select_related("bucket__account", "suppressed_by")
         .defer(*ROW_PAYLOAD)
     )
+    shadowed = shadowed_account_ids(tenant.pk)
+    if shadowed:  # only then: the exclusion joins every finding to its bucket, counts included
+        findings = findings.exclude(bucket__account_id__in=shadowed)
     state = params.get("state", "open")
     state = state if state in STATES else "open"
     if state in ("open", "suppressed"):
