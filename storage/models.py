@@ -295,6 +295,11 @@ class Finding(models.Model):
                 fields=["tenant", "resolved_at", "-severity_rank", "first_seen_at", "id"],
                 name="finding_by_severity",
             ),
+            # the open list's count: tenant, open, and not suppressed, from the index alone
+            models.Index(
+                fields=["tenant", "resolved_at", "suppression", "suppressed_until"],
+                name="finding_open_unsuppressed",
+            ),
         ]
 
     def __str__(self) -> str:
