@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts import endpoints, trust
 from accounts.errors import AWS_ERRORS, EndpointRefused, PlatformCredentialsRefused
 from accounts.models import AuthMethod
+from accounts.timestamps import use_fast_timestamps
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -43,13 +44,18 @@ def client_config(**overrides: Any) -> Config:
     return base.merge(Config(**overrides)) if overrides else base
 
 
+def _new_session(**kwargs: Any) -> boto3.Session:
+    """Every session of the portal: boto3's, with the fast timestamp parser (timestamps.py)."""
+    return use_fast_timestamps(boto3.Session(**kwargs))
+
+
 def _source_session(account: AwsAccount) -> boto3.Session:
     """Session from the account's own key, or boto3's default chain (env, profile, role).
 
     The default chain is the platform's own identity: only with a platform grant (trust.py).
     """
     if account.access_key_id and account.secret_access_key:
-        return boto3.Session(
+        return _new_session(
             aws_access_key_id=account.access_key_id,
             aws_secret_access_key=account.secret_access_key,
             region_name=account.default_region,
@@ -60,12 +66,12 @@ def _source_session(account: AwsAccount) -> boto3.Session:
             "has granted to this tenant: a platform administrator must save the account, or "
             "give it an access key of the tenant's own."
         )
-    return boto3.Session(region_name=account.default_region)
+    return _new_session(region_name=account.default_region)
 
 
 def platform_session(region: str = "us-east-1") -> boto3.Session:
     """The platform's own identity (the ambient chain), for the portal's own calls only."""
-    return boto3.Session(region_name=region)
+    return _new_session(region_name=region)
 
 
 def platform_client(service: str, region: str = "us-east-1") -> BaseClient:
@@ -159,7 +165,7 @@ def _assume_role_session(account: AwsAccount) -> boto3.Session:
     core = get_session()
     core._credentials = refreshable
     core.set_config_variable("region", account.default_region)
-    return boto3.Session(botocore_session=core)
+    return _new_session(botocore_session=core)
 
 
 def _cache_key(account: AwsAccount) -> tuple[int, str]:
@@ -284,7 +290,7 @@ def client_for_keys(
 
     Keys are used, never stored or logged; no session is cached.
     """
-    session = boto3.Session(
+    session = _new_session(
         aws_access_key_id=access_key_id,
         aws_secret_access_key=secret_access_key,
         aws_session_token=session_token or None,

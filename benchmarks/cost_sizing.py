@@ -248,6 +248,8 @@ def main() -> None:
         "DEBUG": "true",
         "S3PORTAL_VAR_DIR": str(work / "var"),
         "LOG_LEVEL": "WARNING",
+        "AWS_ENDPOINT_ALLOW_HTTP": "true",  # the local emulator
+        "AWS_ENDPOINT_ALLOWED_NETWORKS": "127.0.0.0/8",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     env.pop("AWS_PROFILE", None)
