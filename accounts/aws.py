@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts import endpoints, trust
 from accounts.errors import AWS_ERRORS, EndpointRefused, PlatformCredentialsRefused
 from accounts.models import AuthMethod
+from accounts.pinned_http import pin_connections
 from accounts.timestamps import use_fast_timestamps
 
 if TYPE_CHECKING:
@@ -123,8 +124,11 @@ def _check_before_send(request: Any, **_: Any) -> None:
 
 
 def _guard_client(made: BaseClient, account: AwsAccount) -> BaseClient:
+    """Checks on every request of an account with its own endpoint: the host before sending,
+    and the address the socket connects to (pinned_http.py)."""
     if account.endpoint_url:
         made.meta.events.register("before-send", _check_before_send)
+        pin_connections(made)
     return made
 
 

@@ -9,6 +9,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     ParamValidationError,
     PartialCredentialsError,
@@ -76,14 +77,27 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_EXCEPTIONS) or error_code(exc) in THROTTLING_CODES
 
 
+def portal_refusal(exc: BaseException) -> PortalRefusal | None:
+    """The portal's own refusal behind `exc`: raised directly, or from inside botocore's HTTP
+    layer (a refused connection, pinned_http.py), which botocore wraps in HTTPClientError."""
+    if isinstance(exc, PortalRefusal):
+        return exc
+    if isinstance(exc, HTTPClientError):
+        inner = exc.kwargs.get("error")
+        if isinstance(inner, PortalRefusal):
+            return inner
+    return None
+
+
 def describe_aws_error(
     exc: BaseException, *, account_name: str, operation: str = "", resource: str = ""
 ) -> str:
     """One sentence naming the account, the permission or cause, and what to check."""
     where = f" on {resource}" if resource else ""
+    refusal = portal_refusal(exc)
+    if refusal is not None:
+        return f"Account {account_name!r}: {refusal.reason}"
     code = error_code(exc)
-    if isinstance(exc, PortalRefusal):
-        return f"Account {account_name!r}: {exc.reason}"
     if isinstance(exc, ResponseParserError):
         # botocore puts the raw body into this message (for a metadata service: credentials).
         return (
