@@ -1,4 +1,5 @@
-"""Bucket inventory and security scans: Bucket, BucketSnapshot, Finding, ScanRun.
+"""Bucket inventory and security scans: Bucket, BucketSnapshot, Finding, ScanRun (and the
+BucketChangeLock that serialises changes to one bucket).
 
 Every row reaches its tenant through one FK chain: ``bucket.account.tenant`` (Bucket,
 ScanRun: ``account__tenant``; BucketSnapshot, Finding: ``bucket__account__tenant``).
@@ -191,6 +192,27 @@ class ScanRun(models.Model):
             "message": self.message,
             "duration_seconds": round(duration.total_seconds(), 1) if duration else None,
         }
+
+
+class BucketChangeLock(models.Model):
+    """Held while a change to one bucket's configuration is re-read, checked and written
+    (storage/remediation/locks.py): two operators' applies never interleave. A row outlives a
+    crashed worker only until `expires_at`, then the next change takes it over."""
+
+    tenant_path = "bucket__account__tenant"
+
+    bucket = models.OneToOneField(
+        Bucket, on_delete=models.CASCADE, primary_key=True, related_name="change_lock"
+    )
+    token = models.CharField(max_length=32)
+    taken_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    what = models.CharField(max_length=100, blank=True, help_text="the change being applied")
+
+    objects = TenantScopedManager()
+
+    def __str__(self) -> str:
+        return f"{self.bucket.name}: {self.what or 'a change'} until {self.expires_at:%H:%M:%S}"
 
 
 class BucketSnapshot(models.Model):

@@ -21,6 +21,7 @@ from storage.remediation.base import (
     FixPlan,
     Request,
 )
+from storage.remediation.locks import bucket_change_lock
 from storage.remediation.object_acls import ResetObjectAcls, ResetSummary
 from storage.remediation.policy_fixes import RemovePublicStatement, TlsOnly
 from storage.remediation.public_read import PublicReadPolicy
@@ -136,12 +137,16 @@ def run_fix(
             summary=summary,
         )
 
-    plan = fix.plan(ctx, params, limit=limit)
-    if dry_run or plan.noop:
-        return FixOutcome(plan)
-    if expected_digest and expected_digest != plan.digest():
-        raise FixConflict(fix.conflict_message(plan))
-    changed = fix.apply(ctx, plan)
+    if dry_run:
+        return FixOutcome(fix.plan(ctx, params, limit=limit))
+    # From the re-read to the end of the write, no other change to this bucket interleaves.
+    with bucket_change_lock(bucket, f"{fix.name} by {actor_name or actor or 'the portal'}"):
+        plan = fix.plan(ctx, params, limit=limit)
+        if plan.noop:
+            return FixOutcome(plan)
+        if expected_digest and expected_digest != plan.digest():
+            raise FixConflict(fix.conflict_message(plan))
+        changed = fix.apply(ctx, plan)
     before, after = fix.audit_documents(plan)
     with transaction.atomic():
         event = audit.record(
