@@ -212,6 +212,10 @@ class AwsAccountAdmin(AuditedAdminMixin):
         # The form offers platform credentials only to those who may grant them.
         return type(form.__name__, (form,), {"actor": request.user})
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fixed = ["tenant"] if obj is not None else []  # services.TENANT_IS_FIXED
+        return [*fixed, *self.readonly_fields]
+
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial: dict[str, Any] = super().get_changeform_initial_data(request)
         if "tenant" not in initial and not request.user.is_superuser:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 import audit
@@ -88,6 +89,13 @@ def create_user(
     return user
 
 
+TENANT_IS_FIXED = (
+    "An AWS account cannot move to another tenant: its buckets, findings, costs and audit "
+    "trail belong to the tenant that connected it. Connect the account again in the other "
+    "tenant, then delete this one."
+)
+
+
 @transaction.atomic
 def save_aws_account(
     actor: User | None, account: AwsAccount, *, before: dict[str, Any] | None = None
@@ -95,11 +103,16 @@ def save_aws_account(
     """Validate and save a new or changed account; `before` is its audit_dict() before edits
     (read from the database when not given).
 
+    An account's tenant is fixed once it is saved (ValidationError otherwise): rows that copy
+    it (Finding.tenant, cost rollups) and other tenants' pages must never disagree about it.
+
     The one place that decides who may give an account the platform's own credentials
     (accounts/trust.py): a PermissionDenied (403) with the reason otherwise. A permitted actor's
     save records the grant, which accounts/aws.py requires at connect time.
     """
     stored = AwsAccount.objects.filter(pk=account.pk).first() if account.pk else None
+    if stored is not None and stored.tenant_id != account.tenant_id:
+        raise ValidationError({"tenant": TENANT_IS_FIXED})
     trust.require_may_configure(actor, account, stored)
     # A tenant named in AWS_AMBIENT_ALLOWED_TENANTS is allowed by the setting as long as it says
     # so; a grant recorded on the row comes from platform staff only.

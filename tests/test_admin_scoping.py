@@ -281,3 +281,30 @@ def test_save_guard_refuses_a_foreign_tenant_behind_the_form(personas: Any, rf: 
     model_admin.ensure_may_save(request, own)  # allowed: no exception
     request.user = personas.root
     model_admin.ensure_may_save(request, foreign)  # platform staff may
+
+
+def test_an_accounts_tenant_is_fixed_once_saved(personas: Any, objects: Any) -> None:
+    """Moving an account would leave its findings, costs and audit trail (which copy or follow
+    the tenant) with the old tenant: the admin shows the tenant read-only, even to root, and the
+    service layer refuses a changed tenant from anywhere else (CLI, scripts)."""
+    from django.core.exceptions import ValidationError
+
+    from accounts import services
+
+    account = objects["a_account"]
+    client = personas.client_for("root")
+    url = reverse("admin:accounts_awsaccount_change", args=[account.pk])
+    page = client.get(url).content.decode()
+    assert 'id="id_tenant"' not in page and personas.tenant_a.name in page  # no form field
+    data = _account_post(
+        personas.tenant_b, name="a-acct", access_key_id="AKIAKEEPKEEPKEEPKEEP", secret_access_key=""
+    )
+    assert client.post(url, data).status_code == 302
+    account.refresh_from_db()
+    assert account.tenant_id == personas.tenant_a.pk  # the posted tenant was ignored
+    account.tenant = personas.tenant_b
+    with pytest.raises(ValidationError, match="cannot move to another tenant"):
+        services.save_aws_account(personas.root, account)
+    assert AwsAccount.objects.get(pk=account.pk).tenant_id == personas.tenant_a.pk
+    add_page = client.get(reverse("admin:accounts_awsaccount_add")).content.decode()
+    assert 'id="id_tenant"' in add_page  # chosen when the account is connected
