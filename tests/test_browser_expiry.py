@@ -133,3 +133,60 @@ def test_sweep_is_on_the_beat_schedule_with_expires() -> None:
     assert entry["task"] == "browser.sweep_object_expiry"
     assert entry["options"]["expires"] == entry["schedule"]
     assert tasks.sweep_object_expiry.name == "browser.sweep_object_expiry"
+
+
+def test_overwrite_between_the_check_and_the_delete_is_kept(
+    personas: Any, bucket_a: Any, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unversioned: the delete carries If-Match with the ETag the date was set on, so S3 itself
+    refuses (412) when the key was overwritten after the sweep's check (DeleteObject, If-Match:
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html)."""
+    s3.put_object(Bucket=bucket_a.name, Key="race.csv", Body=b"v1")
+    _set(personas.client_for("oscar"), bucket_a, "race.csv")
+    real_changed = expiry._changed
+
+    def check_then_overwrite(row: Any, client: Any) -> str | None:
+        reason = real_changed(row, client)  # v1: unchanged, may be deleted ...
+        s3.put_object(Bucket=bucket_a.name, Key="race.csv", Body=b"v2 written just now")
+        return reason
+
+    monkeypatch.setattr(expiry, "_changed", check_then_overwrite)
+    assert expiry.sweep(today=SOON) == {"done": 0, "skipped": 1, "failed": 0}
+    body = s3.get_object(Bucket=bucket_a.name, Key="race.csv")["Body"].read()
+    assert body == b"v2 written just now"
+    row = ObjectExpiry.objects.get()
+    assert row.state == ObjectExpiry.State.SKIPPED
+    assert "changed just before the delete" in row.note
+    assert [m.to for m in mail.outbox] == [["oscar@example.com"]]
+
+
+def test_a_store_without_conditional_deletes_gets_the_checked_plain_delete(
+    personas: Any, bucket_a: Any, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    s3.put_object(Bucket=bucket_a.name, Key="old.log", Body=b"x")
+    _set(personas.client_for("oscar"), bucket_a, "old.log")
+    calls: list[dict[str, Any]] = []
+    real_client = expiry.s3_client
+
+    class NoConditionalDeletes:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def delete_object(self, **params: Any) -> Any:
+            calls.append(params)
+            if "IfMatch" in params:
+                raise ClientError(
+                    {"Error": {"Code": "NotImplemented", "Message": "If-Match"}}, "DeleteObject"
+                )
+            return self.inner.delete_object(**params)
+
+    monkeypatch.setattr(expiry, "s3_client", lambda b: NoConditionalDeletes(real_client(b)))
+    assert expiry.sweep(today=SOON)["done"] == 1
+    assert [sorted(c) for c in calls] == [["Bucket", "IfMatch", "Key"], ["Bucket", "Key"]]
+    assert calls[0]["IfMatch"] == ObjectExpiry.objects.get().expected_etag
+    assert s3.list_objects_v2(Bucket=bucket_a.name)["KeyCount"] == 0

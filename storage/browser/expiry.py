@@ -5,7 +5,8 @@ midnight UTC, and a bucket holds at most 1,000 rules. The portal stores an Objec
 instead and a periodic sweep deletes exactly that key + version from 00:00 UTC of the date,
 including dates that passed while the portal was down. If the object changed since the date
 was set (another ETag, or a newer version on top), the sweep keeps it, marks the row skipped
-and mails whoever set the date.
+and mails whoever set the date; on unversioned buckets the delete itself is conditional on the
+ETag, so an overwrite in the instant after the check is kept too.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
+from accounts.errors import error_code
 
 from .access import BrowseAccess
 from .keys import BadInput
@@ -229,6 +232,38 @@ def _finish(row: ObjectExpiry, state: str, note: str, action: str) -> bool:
     return True
 
 
+def _delete(client: Any, row: ObjectExpiry) -> str | None:
+    """Delete exactly the object the date was set on; the reason it was kept, or None.
+
+    A version id names content that never changes. Without one (an unversioned bucket) the key
+    could be overwritten between the check above and the delete, so the delete is conditional
+    (If-Match on the ETag: S3 answers 412 and deletes nothing if the content changed). A store
+    without conditional deletes (501 NotImplemented) gets the plain delete the check allowed.
+    """
+    bucket = row.bucket
+    params: dict[str, Any] = {"Bucket": bucket.name, "Key": row.key}
+    if row.version_id:
+        params["VersionId"] = row.version_id  # exactly that version, never a delete marker
+    elif row.expected_etag:
+        params["IfMatch"] = row.expected_etag
+    operation = "s3:DeleteObjectVersion" if row.version_id else "s3:DeleteObject"
+    with aws_errors(bucket, operation, row.key):
+        try:
+            client.delete_object(**params)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "PreconditionFailed" and "IfMatch" in params:
+                return (
+                    "its content changed just before the delete (S3 refused the conditional delete)"
+                )
+            if code == "NotImplemented" and "IfMatch" in params:
+                del params["IfMatch"]
+                client.delete_object(**params)
+                return None
+            raise
+    return None
+
+
 def expire_one(row: ObjectExpiry) -> str:
     """Carry out one due expiry: 'done', 'skipped', 'failed' (retried next sweep) or 'gone'."""
     bucket = row.bucket
@@ -246,13 +281,13 @@ def expire_one(row: ObjectExpiry) -> str:
             ):
                 _notify(row, reason)
             return "skipped"
-        params: dict[str, Any] = {"Bucket": bucket.name, "Key": row.key}
-        if row.version_id:
-            params["VersionId"] = row.version_id  # exactly that version, never a delete marker
-        with aws_errors(
-            bucket, "s3:DeleteObjectVersion" if row.version_id else "s3:DeleteObject", row.key
-        ):
-            client.delete_object(**params)
+        reason = _delete(client, row)
+        if reason is not None:
+            if _finish(
+                row, ObjectExpiry.State.SKIPPED, f"Not deleted: {reason}.", "browser.expiry.skipped"
+            ):
+                _notify(row, reason)
+            return "skipped"
     except BrowserError as exc:
         ObjectExpiry.objects.filter(pk=row.pk).update(attempts=row.attempts + 1, note=exc.message)
         logger.warning(
