@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.urls import reverse
@@ -28,17 +29,19 @@ def short_time(value: datetime | None, empty: str = "—") -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def bucket_url(bucket_id: int, _prefix: list[str] = []) -> str:  # noqa: B006 - a cache
-    if not _prefix:
-        _prefix.append(reverse("storage:bucket_detail", args=[0])[: -len("0/")])
-    return f"{_prefix[0]}{bucket_id}/"
+@cache
+def _url_pattern(name: str) -> str:
+    """reverse(name, args=[pk]) as a format string: reversed once, not once per row."""
+    return reverse(name, args=[0]).replace("/0/", "/{}/", 1)
 
 
-def _finding_url(act: str, pk: int, _patterns: dict[str, str] = {}) -> str:  # noqa: B006 - cache
-    """reverse("storage:<act>_finding", args=[pk]) without a reverse per row."""
-    if act not in _patterns:
-        _patterns[act] = reverse(f"storage:{act}_finding", args=[0]).replace("/0/", "/{}/", 1)
-    return _patterns[act].format(pk)
+def bucket_url(bucket_id: int) -> str:
+    return _url_pattern("storage:bucket_detail").format(bucket_id)
+
+
+def _finding_url(act: str, pk: int) -> str:
+    """reverse("storage:<act>_finding", args=[pk])."""
+    return _url_pattern(f"storage:{act}_finding").format(pk)
 
 
 def bucket_rows(buckets: Iterable[Bucket]) -> list[dict[str, Any]]:
