@@ -67,6 +67,23 @@ def _account(personas: Any, port: int) -> AwsAccount:
     )
 
 
+def _refused_at_the_socket(
+    personas: Any, port: int, monkeypatch: Any, answers: Iterator[list[str]]
+) -> EndpointRefused:
+    """Build the client (first answer), drop the before-send check as if the name changed just
+    after it ran, send: the refusal raised when the socket was about to open."""
+    monkeypatch.setattr(endpoints, "resolve_host", lambda host, port: next(answers))
+    s3 = aws.client(_account(personas, port), "s3", retries={"max_attempts": 1})
+    monkeypatch.setattr(endpoints, "check_request_url", lambda url: None)
+    with pytest.raises(HTTPClientError) as caught:
+        s3.list_buckets()
+    refusal = portal_refusal(caught.value)
+    assert isinstance(refusal, EndpointRefused)
+    message = describe_aws_error(caught.value, account_name="pinned")
+    assert message == f"Account 'pinned': {refusal.reason}"
+    return refusal
+
+
 def test_the_socket_connects_to_the_checked_address(
     personas: Any, aws_env: None, local_s3: tuple[int, list[str]], monkeypatch: Any
 ) -> None:
@@ -89,19 +106,11 @@ def test_rebinding_between_the_request_check_and_the_socket_is_refused(
     personas: Any, aws_env: None, local_s3: tuple[int, list[str]], monkeypatch: Any
 ) -> None:
     port, seen = local_s3
-    answers = iter(["127.0.0.1"] + ["10.0.0.7"] * 10)  # public-looking first, then inside
-    monkeypatch.setattr(endpoints, "resolve_host", lambda host, port: [next(answers)])
-    s3 = aws.client(_account(personas, port), "s3", retries={"max_attempts": 1})
-    # Take the before-send check out, as if the name changed just after it ran.
-    monkeypatch.setattr(endpoints, "check_request_url", lambda url: None)
-    with pytest.raises(HTTPClientError) as caught:
-        s3.list_buckets()
-    refusal = portal_refusal(caught.value)
-    assert isinstance(refusal, EndpointRefused)
+    answers = iter([["127.0.0.1"]] + [["10.0.0.7"]] * 10)  # allowed first, then inside
+    refusal = _refused_at_the_socket(personas, port, monkeypatch, answers)
+    assert refusal.reason.startswith("The endpoint host s3.pinned.test resolved to")
     assert "10.0.0.7" in refusal.reason and "private address" in refusal.reason
     assert seen == []  # nothing was sent anywhere
-    message = describe_aws_error(caught.value, account_name="pinned")
-    assert message.startswith("Account 'pinned': The endpoint host s3.pinned.test resolved to")
 
 
 def test_a_metadata_answer_at_connect_time_is_refused_even_when_allowlisted(
@@ -109,14 +118,9 @@ def test_a_metadata_answer_at_connect_time_is_refused_even_when_allowlisted(
 ) -> None:
     port, seen = local_s3
     settings.AWS_ENDPOINT_ALLOWED_NETWORKS = ["127.0.0.0/8", "169.254.0.0/16"]
-    answers = iter(["127.0.0.1"] + ["169.254.169.254"] * 10)
-    monkeypatch.setattr(endpoints, "resolve_host", lambda host, port: [next(answers)])
-    s3 = aws.client(_account(personas, port), "s3", retries={"max_attempts": 1})
-    monkeypatch.setattr(endpoints, "check_request_url", lambda url: None)
-    with pytest.raises(HTTPClientError) as caught:
-        s3.list_buckets()
-    refusal = portal_refusal(caught.value)
-    assert refusal is not None and "cloud metadata" in refusal.reason
+    answers = iter([["127.0.0.1"]] + [["169.254.169.254"]] * 10)
+    refusal = _refused_at_the_socket(personas, port, monkeypatch, answers)
+    assert "cloud metadata" in refusal.reason
     assert seen == []
 
 
@@ -125,13 +129,8 @@ def test_every_address_must_be_allowed_not_just_the_first(
 ) -> None:
     port, seen = local_s3
     answers = iter([["127.0.0.1"]] + [["127.0.0.1", "192.168.1.5"]] * 10)
-    monkeypatch.setattr(endpoints, "resolve_host", lambda host, port: next(answers))
-    s3 = aws.client(_account(personas, port), "s3", retries={"max_attempts": 1})
-    monkeypatch.setattr(endpoints, "check_request_url", lambda url: None)
-    with pytest.raises(HTTPClientError) as caught:
-        s3.list_buckets()
-    refusal = portal_refusal(caught.value)
-    assert refusal is not None and "192.168.1.5" in refusal.reason
+    refusal = _refused_at_the_socket(personas, port, monkeypatch, answers)
+    assert "192.168.1.5" in refusal.reason
     assert seen == []
 
 

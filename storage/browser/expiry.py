@@ -274,14 +274,8 @@ def expire_one(row: ObjectExpiry) -> str:
         return "skipped"
     client = s3_client(bucket)
     try:
-        reason = _changed(row, client)
-        if reason is not None:
-            if _finish(
-                row, ObjectExpiry.State.SKIPPED, f"Not deleted: {reason}.", "browser.expiry.skipped"
-            ):
-                _notify(row, reason)
-            return "skipped"
-        reason = _delete(client, row)
+        # kept if it changed since the date was set, or in the instant before the delete
+        reason = _changed(row, client) or _delete(client, row)
         if reason is not None:
             if _finish(
                 row, ObjectExpiry.State.SKIPPED, f"Not deleted: {reason}.", "browser.expiry.skipped"
