@@ -224,6 +224,23 @@ def test_upload_into_the_current_folder(personas: Any, bucket_a: Any, s3: Any) -
     assert _upload(client, bucket_a, "", []).status_code == 400
 
 
+def test_upload_over_the_limit_is_refused_and_nothing_is_kept(
+    personas: Any, bucket_a: Any, s3: Any, settings: Any
+) -> None:
+    settings.BROWSER_MAX_UPLOAD_SIZE = 1024
+    client = personas.client_for("oscar")
+    answer = _upload(client, bucket_a, "", [("small.txt", b"ok"), ("big.bin", b"x" * 5000)])
+    assert answer.status_code == 413
+    assert answer.json() == {
+        "error": "big.bin is larger than the maximum of 1.0\xa0KB per upload. Nothing from "
+        "this upload was kept.",
+        "max_size": 1024,
+    }
+    assert s3.list_objects_v2(Bucket=bucket_a.name)["KeyCount"] == 0  # small.txt too
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket_a.name)
+    assert _actions() == []
+
+
 def test_upload_needs_csrf(personas: Any, bucket_a: Any) -> None:
     from django.test import Client
 

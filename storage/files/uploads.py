@@ -14,6 +14,8 @@ of the body is read, or, for a plain form post, after parsing (then everything i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
@@ -100,6 +102,88 @@ def _read_error(exc: Exception) -> str:
     return f"The upload could not be read: {exc}"
 
 
+UploadTarget = Callable[[str, str, str], tuple[S3Client, str, str, dict[str, str]]]
+
+
+@contextmanager
+def streamed_files(
+    request: HttpRequest,
+    target: UploadTarget,
+    *,
+    header_token: bool,
+    max_file_size: int,
+    part_size: int,
+    account_name: str,
+    bucket: str,
+) -> Iterator[list[S3UploadedFile]]:
+    """Stream the request's ``file`` fields into S3 and yield them, stored but not recorded.
+
+    The caller records them inside the ``with`` block. Anything refused or failed, there or in
+    the parsing, aborts or deletes every object this request stored and raises UploadRefused
+    (TooLarge, CsrfRejected): the files app and the object browser share this one core.
+    `target(field, file name, content type)` says where each file goes; it may raise
+    BadFileName (refused with its message) or SkipFile.
+    """
+    handler = S3StreamingUploadHandler(
+        request,
+        target,
+        max_file_size=max_file_size,
+        part_size=part_size,
+        checksums=settings.FILES_S3_CHECKSUMS,
+        drain_limit=settings.FILES_TOO_LARGE_DRAIN_LIMIT,
+        chunk_size=settings.FILES_UPLOAD_CHUNK_SIZE,
+        background=settings.FILES_UPLOAD_BACKGROUND_PARTS,
+    )
+    request.upload_handlers = [handler]
+    try:
+        received = request.FILES.getlist("file")
+        if not header_token:
+            rejected = check_csrf(request)
+            if rejected is not None:
+                raise CsrfRejected(rejected)
+        if handler.too_large is not None:
+            raise TooLarge(handler.too_large.file_name)
+        if handler.interrupted:
+            raise UploadRefused(
+                "The upload was interrupted in the middle of a file; nothing was kept.", 400
+            )
+        if not received:
+            raise UploadRefused(
+                "No file received: send one or more files in the multipart field 'file' "
+                "(a file name must contain more than dots and spaces).",
+                400,
+            )
+        files = []
+        for f in received:
+            assert isinstance(f, S3UploadedFile)  # the only handler of this request
+            files.append(f)
+        yield files
+    except UploadRefused:
+        handler.abort_all()
+        raise
+    except BadFileName as exc:
+        handler.abort_all()
+        raise UploadRefused(
+            f"Refused: {str(exc).rstrip('.')}. Nothing from this upload was kept.", 400
+        ) from exc
+    except (MultiPartParserError, TooManyFilesSent, RequestDataTooBig) as exc:
+        handler.abort_all()
+        raise UploadRefused(_read_error(exc), 400) from exc
+    except UnreadablePostError as exc:
+        handler.abort_all()
+        raise UploadRefused("The upload was interrupted; nothing was kept.", 400) from exc
+    except AWS_ERRORS as exc:
+        handler.abort_all()
+        message = describe_aws_error(
+            exc, account_name=account_name, operation="s3:PutObject", resource=bucket
+        )
+        logger.warning("upload to %s failed: %s", bucket, message)
+        raise UploadRefused(f"Storing the file failed: {message}", 502) from exc
+    except BaseException:
+        handler.abort_all()
+        raise
+
+
 def receive(request: HttpRequest, ctx: FilesContext) -> list[StoredFile]:
     """Store the request's files in the tenant's primary bucket and record them."""
     header_token = _check_request(request, ctx)
@@ -124,61 +208,16 @@ def receive(request: HttpRequest, ctx: FilesContext) -> list[StoredFile]:
         metadata = services.object_metadata(display_name, user.pk, tenant)
         return client, space.bucket, key, metadata
 
-    handler = S3StreamingUploadHandler(
+    with streamed_files(
         request,
         target,
+        header_token=header_token,
         max_file_size=space.max_file_size,
         part_size=part_size,
-        checksums=settings.FILES_S3_CHECKSUMS,
-        drain_limit=settings.FILES_TOO_LARGE_DRAIN_LIMIT,
-        chunk_size=settings.FILES_UPLOAD_CHUNK_SIZE,
-        background=settings.FILES_UPLOAD_BACKGROUND_PARTS,
-    )
-    request.upload_handlers = [handler]
-    try:
-        received = request.FILES.getlist("file")
-        if not header_token:
-            rejected = check_csrf(request)
-            if rejected is not None:
-                handler.abort_all()
-                raise CsrfRejected(rejected)
-        if handler.too_large is not None:
-            handler.abort_all()
-            raise TooLarge(handler.too_large.file_name)
-        if handler.interrupted:
-            handler.abort_all()
-            raise UploadRefused(
-                "The upload was interrupted in the middle of a file; nothing was kept.", 400
-            )
-        if not received:
-            raise UploadRefused(
-                "No file received: send one or more files in the multipart field 'file' "
-                "(a file name must contain more than dots and spaces).",
-                400,
-            )
-        uploads = []
-        for f in received:
-            assert isinstance(f, S3UploadedFile)  # the only handler of this request
-            uploads.append(services.PendingUpload(f.uploaded, names[f.uploaded.key], part_size))
+        account_name=space.account.name,
+        bucket=space.bucket,
+    ) as files:
+        uploads = [
+            services.PendingUpload(f.uploaded, names[f.uploaded.key], part_size) for f in files
+        ]
         return services.record_uploads(user, tenant, space, uploads)
-    except UploadRefused:
-        raise
-    except BadFileName as exc:
-        handler.abort_all()
-        raise UploadRefused(f"Refused: {exc}. Nothing from this upload was kept.", 400) from exc
-    except (MultiPartParserError, TooManyFilesSent, RequestDataTooBig) as exc:
-        handler.abort_all()
-        raise UploadRefused(_read_error(exc), 400) from exc
-    except UnreadablePostError as exc:
-        handler.abort_all()
-        raise UploadRefused("The upload was interrupted; nothing was kept.", 400) from exc
-    except AWS_ERRORS as exc:
-        handler.abort_all()
-        message = describe_aws_error(
-            exc, account_name=space.account.name, operation="s3:PutObject", resource=space.bucket
-        )
-        logger.warning("upload to %s failed: %s", space.bucket, message)
-        raise UploadRefused(f"Storing the file failed: {message}", 502) from exc
-    except BaseException:
-        handler.abort_all()
-        raise
