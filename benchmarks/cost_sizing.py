@@ -34,13 +34,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ACCOUNT_ID = "123456789012"  # moto's
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "AKIABENCHBENCHBENCH1",
-    "AWS_SECRET_ACCESS_KEY": "bench-secret",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+from benchmarks.common import (  # noqa: E402
+    ACCOUNT_ID,
+    bench_account,
+    child_env,
+    migrate_template,
+    on_every_client,
+    rss_kib,
+)
+
 CLASSES = ["STANDARD"] * 8 + ["STANDARD_IA", "GLACIER"]
 
 
@@ -77,14 +79,6 @@ def serve(port: int, sizes: list[int]) -> None:
 # --- the measured children ------------------------------------------------------------------
 
 
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def child_portal(endpoint: str, size: int, trace: bool) -> dict[str, Any]:
     import django
 
@@ -92,37 +86,25 @@ def child_portal(endpoint: str, size: int, trace: bool) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from accounts import aws
-    from accounts.models import AwsAccount, Tenant
     from storage.cost import sizing
     from storage.cost.models import BucketUsage
     from storage.models import Bucket
 
-    tenant = Tenant.objects.create(name="Bench", slug="bench")
-    account = AwsAccount.objects.create(
-        tenant=tenant,
-        name="bench",
-        access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        endpoint_url=endpoint,
-    )
+    account = bench_account(endpoint)
     Bucket.objects.create(account=account, name=bucket_name(size), region="us-east-1")
     requests = [0]
-    real_client = aws.client
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        made = real_client(*args, **kwargs)
+    def count(made: Any) -> None:
         made.meta.events.register(
             "before-send", lambda **_: requests.__setitem__(0, requests[0] + 1)
         )
-        return made
 
-    aws.client = counted  # type: ignore[assignment]
+    on_every_client(count)
     import tracemalloc
 
     if trace:
         tracemalloc.start()
-    rss_before = _rss_kib("VmRSS")
+    rss_before = rss_kib("VmRSS")
     started, cpu_started = time.perf_counter(), time.process_time()
     with CaptureQueriesContext(connection) as queries:
         report = sizing.size_account(account, source="listing")
@@ -144,7 +126,7 @@ def child_portal(endpoint: str, size: int, trace: bool) -> dict[str, Any]:
         "usage_rows": len(rows),
         "write_queries": len(writes),
         "traced_peak": peak,
-        "rss_added_kib": _rss_kib("VmHWM") - rss_before,
+        "rss_added_kib": rss_kib("VmHWM") - rss_before,
     }
 
 
@@ -241,26 +223,9 @@ def main() -> None:
         version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=False)
         print(f"aws: {cli} ({(version.stdout or version.stderr).strip()})", flush=True)
     work = Path(tempfile.mkdtemp(prefix="s3portal-cost-bench-"))
-    env = {
-        **os.environ,
-        **FAKE_CREDENTIALS,
-        "DJANGO_SETTINGS_MODULE": "s3portal.settings",
-        "DEBUG": "true",
-        "S3PORTAL_VAR_DIR": str(work / "var"),
-        "LOG_LEVEL": "WARNING",
-        "AWS_ENDPOINT_ALLOW_HTTP": "true",  # the local emulator
-        "AWS_ENDPOINT_ALLOWED_NETWORKS": "127.0.0.0/8",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    env.pop("AWS_PROFILE", None)
-    env.pop("AWS_ENDPOINT_URL", None)
+    env = child_env(work)
     template_db = work / "template.sqlite3"
-    print(f"migrating a throwaway database in {work} ...", flush=True)
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"],
-        env={**env, "DATABASE_URL": f"sqlite:///{template_db}"},
-        check=True,
-    )
+    migrate_template(env, template_db)
     port = free_port()
     print(f"seeding {' + '.join(f'{s:,}' for s in sizes)} objects into moto ...", flush=True)
     seeding = time.perf_counter()

@@ -46,14 +46,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ACCOUNT_ID = "123456789012"  # moto's
+from benchmarks.common import (  # noqa: E402
+    ACCOUNT_ID,
+    FAKE_CREDENTIALS,
+    bench_account,
+    child_env,
+    migrate_template,
+    on_every_client,
+    rss_kib,
+)
+
 REGIONS = ("us-east-1", "eu-west-1")
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "AKIABENCHBENCHBENCH1",
-    "AWS_SECRET_ACCESS_KEY": "bench-secret",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 
 
 # --- the emulator, its latency, and the buckets --------------------------------------------
@@ -179,13 +182,6 @@ def seed(endpoint: str, start: int, stop: int) -> None:
 # --- measuring, in a child process ----------------------------------------------------------
 
 
-def _rss_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
 class Meter:
     """Wall time, peak RSS added, and (optionally) the tracemalloc peak, around one scan."""
 
@@ -208,7 +204,7 @@ class Meter:
 
         gc.collect()
         Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
-        self.rss_before = _rss_kib("VmRSS")
+        self.rss_before = rss_kib("VmRSS")
         if self.trace:
             tracemalloc.start()
         self.started = time.perf_counter()
@@ -222,7 +218,7 @@ class Meter:
         if self.trace:
             self.traced_peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-        self.rss_peak_added = _rss_kib("VmHWM") - self.rss_before
+        self.rss_peak_added = rss_kib("VmHWM") - self.rss_before
 
 
 def child_portal(endpoint: str, trace: bool, latency: Latency) -> dict[str, Any]:
@@ -231,29 +227,12 @@ def child_portal(endpoint: str, trace: bool, latency: Latency) -> dict[str, Any]
     django.setup()
     from django.conf import settings
 
-    from accounts import aws
-    from accounts.models import AwsAccount, Tenant
     from storage.models import Bucket, ScanRun
     from storage.scan.runner import create_run, execute
 
-    tenant = Tenant.objects.create(name="Bench", slug="bench")
-    account = AwsAccount.objects.create(
-        tenant=tenant,
-        name="bench",
-        access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        endpoint_url=endpoint,
-        verified_account_id=ACCOUNT_ID,
-    )
+    account = bench_account(endpoint, verified_account_id=ACCOUNT_ID)
     meters: list[Meter] = []
-    real_client = aws.client
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        client = real_client(*args, **kwargs)
-        meters[-1].hook(client.meta.events, latency)
-        return client
-
-    aws.client = counted  # type: ignore[assignment]
+    on_every_client(lambda made: meters[-1].hook(made.meta.events, latency))
     results: list[dict[str, Any]] = []
     # The first scan of the account, then the next scheduled one (buckets already known).
     for _ in ("first", "repeat"):
@@ -440,29 +419,11 @@ def main() -> None:
     latencies = [float(n) for n in args.latency_ms.split(",")]
     baseline = "s3tk" if s3tk_available() else "loop"
     work = Path(tempfile.mkdtemp(prefix="s3portal-scan-bench-"))
-    base_env = {
-        **os.environ,
-        **FAKE_CREDENTIALS,
-        "DJANGO_SETTINGS_MODULE": "s3portal.settings",
-        "DEBUG": "true",
-        "S3PORTAL_VAR_DIR": str(work / "var"),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-        # The local emulator: plain HTTP on loopback (refused by default, accounts/endpoints.py).
-        "AWS_ENDPOINT_ALLOW_HTTP": "true",
-        "AWS_ENDPOINT_ALLOWED_NETWORKS": "127.0.0.0/8",
-    }
-    base_env.pop("AWS_PROFILE", None)
-    base_env.pop("AWS_ENDPOINT_URL", None)
+    base_env = child_env(work)
     if args.pool_size:
         base_env["SCAN_POOL_SIZE"] = str(args.pool_size)
     template_db = work / "template.sqlite3"
-    print(f"migrating a throwaway database in {work} ...", flush=True)
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"],
-        env={**base_env, "DATABASE_URL": f"sqlite:///{template_db}"},
-        check=True,
-    )
+    migrate_template(base_env, template_db)
     os.environ.update(FAKE_CREDENTIALS)
     rows: list[dict[str, Any]] = []
     try:
