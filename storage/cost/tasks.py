@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import AwsAccount
 from accounts.retry import retry_policy
 
+from . import rollup, sizing
 from .models import BucketUsage, SizingJob
 
 logger = logging.getLogger(__name__)
@@ -43,8 +44,6 @@ def rollup_all(day: str | None = None) -> int:
 @shared_task(name="cost.rollup_account", **retry_policy())
 def rollup_account(account_id: int, day: str | None = None) -> dict[str, Any]:
     """Size the account for `day` if not measured yet, then roll up every day not rolled up."""
-    from . import rollup, sizing
-
     account = AwsAccount.objects.filter(pk=account_id).first()
     if account is None:
         return {"account_id": account_id, "skipped": "gone"}
@@ -78,8 +77,6 @@ def size_account(
     account_id: int, source: str | None = None, day: str | None = None
 ) -> dict[str, Any]:
     """Measure now (e.g. "exact figures" asked for by a tenant: source="listing")."""
-    from . import rollup, sizing
-
     account = AwsAccount.objects.filter(pk=account_id).first()
     if account is None:
         return {"account_id": account_id, "skipped": "gone"}
@@ -96,8 +93,6 @@ def size_account(
 @shared_task(name="cost.size_bucket", **retry_policy())
 def size_bucket(job_id: int) -> dict[str, Any]:
     """Continue a listing job from its saved continuation markers."""
-    from . import rollup, sizing
-
     job = SizingJob.objects.select_related("bucket__account").filter(pk=job_id).first()
     if job is None:
         return {"job_id": job_id, "skipped": "gone"}
