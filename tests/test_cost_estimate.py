@@ -152,15 +152,27 @@ def test_s3_compatible_account_with_tenant_price() -> None:
 
 
 def test_region_without_price_says_so() -> None:
-    est = estimate([line_from(standard(1), "STANDARD", region="af-south-1")], load_table())
+    est = estimate([line_from(standard(1), "STANDARD", region="cn-north-1")], load_table())
     (priced,) = est.unpriced
-    assert "af-south-1" in priced.note and "refresh_prices" in priced.note
+    assert "cn-north-1" in priced.note and "refresh_prices" in priced.note
+
+
+def test_a_class_missing_from_a_region_is_not_invented() -> None:
+    """mx-central-1 is newer than the full export: its Standard tiers were not found."""
+    lines = [
+        line_from(standard(1), "STANDARD", region="mx-central-1"),
+        line_from(ClassUsage(bytes=GiB, object_count=1), "GLACIER", region="mx-central-1"),
+    ]
+    est = estimate(lines, load_table())
+    assert [p.usage.storage_class for p in est.unpriced] == ["STANDARD"]
+    assert est.total > 0  # Glacier is priced
 
 
 def test_unverified_region_is_flagged() -> None:
     est = estimate([line_from(standard(1), "STANDARD", region="eu-west-1")], load_table())
-    assert est.total == Decimal("0.025")
+    assert est.total == Decimal("0.023")
     assert est.uses_unverified and est.unverified_regions == {"eu-west-1"}
+    assert est.unverified_labels == ["eu-west-1 (prices of 2024-09-25)"]
     verified = estimate([line_from(standard(1), "STANDARD")], load_table())
     assert not verified.uses_unverified
 

@@ -117,7 +117,7 @@ def test_unverified_prices_are_announced(personas: Any, account_a: Any) -> None:
         bucket=b, day=TODAY, storage_class="STANDARD", bytes=GiB, source=Source.LISTING
     )
     body = personas.client_for("alice").get(reverse("cost:tenant")).content.decode()
-    assert 'id="unverified-warning"' in body and "eu-west-1" in body
+    assert 'id="unverified-warning"' in body and "eu-west-1 (prices of 2024-09-25)" in body
 
 
 def test_trend_days_choice(personas: Any, seeded: Any) -> None:

@@ -92,6 +92,17 @@ class Estimate:
     lines: list[PricedLine]
     table_date: str
     unverified_regions: set[str] = field(default_factory=set)
+    price_dates: dict[str, str] = field(default_factory=dict)  # region -> date of its prices
+
+    @property
+    def unverified_labels(self) -> list[str]:
+        """ "eu-west-1 (prices of 2024-09-25)", for the pages' unverified-price note."""
+        return [
+            f"{region} (prices of {self.price_dates[region]})"
+            if self.price_dates.get(region)
+            else region
+            for region in sorted(self.unverified_regions)
+        ]
 
     @property
     def total(self) -> Decimal:
@@ -171,6 +182,7 @@ def estimate(
 
     priced: list[PricedLine] = []
     unverified: set[str] = set()
+    price_dates: dict[str, str] = {}
     for index, line in enumerate(lines):
         override = overrides.get(line.tenant_id, Override())
         if line.s3_compatible:
@@ -196,6 +208,8 @@ def estimate(
             verified = verified and region_prices.is_verified(STANDARD)
         if not verified:
             unverified.add(line.region)
+            if region_prices is not None:
+                price_dates[line.region] = region_prices.date
         priced.append(
             PricedLine(
                 line,
@@ -207,7 +221,7 @@ def estimate(
                 monitoring_cost=_discount(monitoring, override),
             )
         )
-    return Estimate(priced, table.table_date, unverified)
+    return Estimate(priced, table.table_date, unverified, price_dates)
 
 
 def _missing_price(
