@@ -4,8 +4,8 @@
    100,000 objects over HTTP takes far longer than listing them): one bucket of 10,000 objects
    and one of 100,000, mixed storage classes (80% STANDARD, 10% STANDARD_IA, 10% GLACIER);
 2. for each bucket, in a fresh process each: the portal's sizing (`storage.cost.sizing.
-   size_account(..., source="listing")`: ListObjectVersions pages, ListMultipartUploads, the
-   BucketUsage rows) with wall time, requests and the rows written; the same again under
+   size_account(..., source="listing")`: ListObjectsV2 pages for a bucket never versioned,
+   ListObjectVersions with --versioned, then ListMultipartUploads and the BucketUsage rows) with wall time, requests and the rows written; the same again under
    tracemalloc for the Python heap peak; and `aws s3 ls s3://BUCKET --recursive --summarize`
    (ListObjectsV2, current objects only) timed on the same server in the same run;
 3. prints a table: time portal / time aws (target <= 1.0), heap peak at 100,000 vs 10,000
@@ -13,6 +13,8 @@
 
     .venv/bin/python benchmarks/cost_sizing.py                    # 10,000 and 100,000 objects
     .venv/bin/python benchmarks/cost_sizing.py --sizes 2000,20000 # quicker
+    .venv/bin/python benchmarks/cost_sizing.py --versioned        # ListObjectVersions vs
+                                                                  # aws s3api list-object-versions
 
 `aws` is taken from $AWS_CLI, .venv/bin/aws or PATH (`pip install awscli`, for the benchmark
 only). Linux only for the RSS figures (/proc).
@@ -53,8 +55,11 @@ def bucket_name(size: int) -> str:
 # --- the seeded emulator (runs in its own process) ------------------------------------------
 
 
-def serve(port: int, sizes: list[int]) -> None:
-    """moto's threaded server, seeded through its backend; prints "ready" when done."""
+def serve(port: int, sizes: list[int], versioned: bool = False) -> None:
+    """moto's threaded server, seeded through its backend; prints "ready" when done.
+
+    Versioned (--versioned): versioning on, every 10th key written twice (one noncurrent
+    version) and every 20th key (offset 1) deleted (a delete marker over its version)."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.s3.models import s3_backends
 
@@ -62,13 +67,16 @@ def serve(port: int, sizes: list[int]) -> None:
     for size in sizes:
         name = bucket_name(size)
         backend.create_bucket(name, "us-east-1")
+        if versioned:
+            backend.put_bucket_versioning(name, "Enabled")
         for i in range(size):
-            backend.put_object(
-                name,
-                f"data/{i // 1000:04}/obj-{i:07}",
-                b"x" * (100 + i % 900),
-                storage=CLASSES[i % len(CLASSES)],
-            )
+            key = f"data/{i // 1000:04}/obj-{i:07}"
+            for _ in range(2 if versioned and i % 10 == 0 else 1):
+                backend.put_object(
+                    name, key, b"x" * (100 + i % 900), storage=CLASSES[i % len(CLASSES)]
+                )
+            if versioned and i % 20 == 1:
+                backend.delete_object(name, key)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     print("ready", flush=True)
@@ -116,13 +124,19 @@ def child_portal(endpoint: str, size: int, trace: bool) -> dict[str, Any]:
         for q in queries.captured_queries
         if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
     ]
-    rows = list(BucketUsage.objects.values("storage_class", "bytes", "object_count"))
+    rows = list(
+        BucketUsage.objects.values(
+            "storage_class", "bytes", "object_count", "noncurrent_bytes", "noncurrent_objects"
+        )
+    )
     return {
         "wall": wall,
         "cpu": cpu,
         "requests": requests[0],
         "objects": sum(r["object_count"] or 0 for r in rows),
         "bytes": sum(r["bytes"] for r in rows),
+        "versions": sum((r["object_count"] or 0) + (r["noncurrent_objects"] or 0) for r in rows),
+        "version_bytes": sum(r["bytes"] + (r["noncurrent_bytes"] or 0) for r in rows),
         "usage_rows": len(rows),
         "write_queries": len(writes),
         "traced_peak": peak,
@@ -149,6 +163,39 @@ def server_cpu(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_aws_versions(cli: str, endpoint: str, size: int, env: dict[str, str]) -> dict[str, Any]:
+    """`aws s3api list-object-versions` of the whole bucket (the CLI pages through it)."""
+    cpu_before = _children_cpu()
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [
+            cli,
+            "s3api",
+            "list-object-versions",
+            "--bucket",
+            bucket_name(size),
+            "--endpoint-url",
+            endpoint,
+            "--output",
+            "json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall = time.perf_counter() - started
+    cpu = _children_cpu() - cpu_before
+    listed = json.loads(proc.stdout)
+    versions = listed.get("Versions", [])
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "versions": len(versions),
+        "version_bytes": sum(int(v["Size"]) for v in versions),
+    }
 
 
 def run_aws(cli: str, endpoint: str, size: int, env: dict[str, str]) -> dict[str, Any]:
@@ -202,6 +249,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000", help="objects per bucket")
     parser.add_argument("--runs", type=int, default=1, help="timed runs per tool (best kept)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--versioned",
+        action="store_true",
+        help="versioned buckets (noncurrent versions, delete markers), sized with "
+        "ListObjectVersions against `aws s3api list-object-versions`",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
@@ -210,7 +263,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.sizes.split(","))
     if args.serve:
-        serve(args.serve, sizes)
+        serve(args.serve, sizes, args.versioned)
         return
     if args.child:
         print(json.dumps(child_portal(args.endpoint, args.size, args.trace)))
@@ -230,7 +283,8 @@ def main() -> None:
     print(f"seeding {' + '.join(f'{s:,}' for s in sizes)} objects into moto ...", flush=True)
     seeding = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(port), "--sizes", args.sizes],
+        [sys.executable, __file__, "--serve", str(port), "--sizes", args.sizes]
+        + (["--versioned"] if args.versioned else []),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -252,7 +306,8 @@ def main() -> None:
                 # aws first, then the portal, alternating: the machine's load drifts
                 if cli:
                     before = server_cpu(server.pid)
-                    result = run_aws(cli, endpoint, size, env)
+                    measure = run_aws_versions if args.versioned else run_aws
+                    result = measure(cli, endpoint, size, env)
                     result["server_cpu"] = server_cpu(server.pid) - before
                     if best_aws is None or result["wall"] < best_aws["wall"]:
                         best_aws = result
@@ -281,10 +336,10 @@ def main() -> None:
         server.wait(timeout=10)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    print_table(rows, cli)
+    print_table(rows, cli, args.versioned)
 
 
-def print_table(rows: list[dict[str, Any]], cli: str | None) -> None:
+def print_table(rows: list[dict[str, Any]], cli: str | None, versioned: bool = False) -> None:
     print()
     print(
         f"{'objects':>9} {'tool':>6} {'wall s':>8} {'cpu s':>7} {'server cpu s':>12} "
@@ -301,8 +356,13 @@ def print_table(rows: list[dict[str, Any]], cli: str | None) -> None:
         if a:
             same = (
                 "same totals"
-                if (a["objects"], a["bytes"]) == (p["objects"], p["bytes"])
-                else f"aws says {a['objects']} objects / {a['bytes']} B"
+                if (
+                    (a["versions"], a["version_bytes"]) == (p["versions"], p["version_bytes"])
+                    if versioned
+                    else (a["objects"], a["bytes"]) == (p["objects"], p["bytes"])
+                )
+                else f"aws says {a.get('versions', a.get('objects'))} / "
+                f"{a.get('version_bytes', a.get('bytes'))} B"
             )
         print(
             f"{row['size']:>9,} {'portal':>6} {p['wall']:>8.2f} {p['cpu']:>7.2f} "
