@@ -57,13 +57,13 @@ def test_debug_mode_starts_with_dev_defaults() -> None:
     assert "no issues" in result.stdout
 
 
-def test_check_deploy_passes_with_production_environment() -> None:
+def test_check_deploy_passes_with_production_environment(tmp_path: Path) -> None:
     result = run_django(
         {
             **GOOD,
             "DEBUG": "false",
             "ALLOWED_HOSTS": "portal.example.com",
-            "DATABASE_URL": "sqlite:////tmp/s3portal-deploy-check.sqlite3",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy-check.sqlite3'}",
         },
         "check",
         "--deploy",

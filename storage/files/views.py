@@ -155,12 +155,9 @@ def list_page(
     }
     owners: QuerySet[User] | list[User] = []
     if ctx.sees_all:
-        owners = (
-            get_user_model()
-            .objects.filter(stored_files__tenant=ctx.tenant, stored_files__deleted_at__isnull=True)
-            .distinct()
-            .order_by("username")
-        )
+        # People with a live file in this tenant (users are not tenant-owned; their files are).
+        owner_ids = StoredFile.objects.active().for_tenant(ctx.tenant).values("owner_id")
+        owners = get_user_model().objects.filter(pk__in=owner_ids).order_by("username")
     expiry_error = expiry_error or {}
     rows = [
         {
