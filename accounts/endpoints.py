@@ -172,15 +172,32 @@ def host_addresses(host: str, port: int) -> list[IPAddress]:
     return [ipaddress.ip_address(a) for a in resolved]
 
 
-def check_host(host: str, port: int) -> None:
-    for address in host_addresses(host, port):
+def _is_name(host: str) -> bool:
+    """A host name (resolved through DNS), not an IP address literal."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return True
+    return False
+
+
+def check_host(host: str, port: int) -> list[IPAddress]:
+    """The addresses `host` resolves to now, every one allowed; raises EndpointError otherwise.
+
+    Called when an account is saved, a client built, a request sent, and a socket opened
+    (pinned_http.py connects to exactly these addresses).
+    """
+    addresses = host_addresses(host, port)
+    for address in addresses:
         reason = refusal_reason(address)
         if reason:
+            verb = "resolved to" if _is_name(host) else "is"
             raise EndpointError(
-                f"The endpoint host {host} is {reason} ({address}): the portal does not send "
-                "requests there. A platform administrator can allow a network with "
+                f"The endpoint host {host} {verb} {reason} ({address}): the portal does not "
+                "send requests there. A platform administrator can allow a network with "
                 "AWS_ENDPOINT_ALLOWED_NETWORKS."
             )
+    return addresses
 
 
 def check_endpoint(raw: str) -> SplitResult:

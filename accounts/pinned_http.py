@@ -4,8 +4,9 @@ accounts/aws.py checks an endpoint's host when a client is built and again just 
 request (`before-send`). urllib3 then resolves the name a third time to open the socket: a
 resolver answering with a short TTL could give a public address to the checks and an internal
 one to the socket. Clients of accounts with an endpoint URL therefore open their sockets here:
-the host is resolved once, every address is judged by `endpoints.refusal_reason`, and the socket
-connects to those very addresses. TLS still verifies the certificate against the host name.
+the host is resolved once, every address is judged by `endpoints.check_host` (the same rules as
+every other check), and the socket connects to those very addresses. TLS still verifies the
+certificate against the host name.
 
 Only direct connections are pinned: through a proxy the platform configured, the socket goes
 to the proxy, which resolves the target itself.
@@ -35,17 +36,9 @@ if TYPE_CHECKING:
 def checked_addresses(host: str, port: int) -> list[str]:
     """The addresses `host` resolves to now, all allowed; raises EndpointRefused otherwise."""
     try:
-        addresses = endpoints.host_addresses(host, port)
-        for address in addresses:
-            reason = endpoints.refusal_reason(address)
-            if reason:
-                raise endpoints.EndpointError(
-                    f"The endpoint host {host} resolved to {reason} ({address}) when the "
-                    "connection was opened: the portal does not connect there."
-                )
+        return [str(address) for address in endpoints.check_host(host, port)]
     except endpoints.EndpointError as exc:
         raise EndpointRefused(str(exc)) from exc
-    return [str(address) for address in addresses]
 
 
 class _PinnedMixin:

@@ -91,17 +91,19 @@ class PricedLine:
 class Estimate:
     lines: list[PricedLine]
     table_date: str
-    unverified_regions: set[str] = field(default_factory=set)
-    price_dates: dict[str, str] = field(default_factory=dict)  # region -> date of its prices
+    # region -> the date of its prices, for every region whose prices are not verified
+    unverified_price_dates: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def unverified_regions(self) -> set[str]:
+        return set(self.unverified_price_dates)
 
     @property
     def unverified_labels(self) -> list[str]:
         """ "eu-west-1 (prices of 2024-09-25)", for the pages' unverified-price note."""
         return [
-            f"{region} (prices of {self.price_dates[region]})"
-            if self.price_dates.get(region)
-            else region
-            for region in sorted(self.unverified_regions)
+            f"{region} (prices of {date})" if date else region
+            for region, date in sorted(self.unverified_price_dates.items())
         ]
 
     @property
@@ -181,8 +183,7 @@ def estimate(
         return shares[(key, index)]
 
     priced: list[PricedLine] = []
-    unverified: set[str] = set()
-    price_dates: dict[str, str] = {}
+    unverified: dict[str, str] = {}
     for index, line in enumerate(lines):
         override = overrides.get(line.tenant_id, Override())
         if line.s3_compatible:
@@ -207,9 +208,7 @@ def estimate(
         if line.standard_rate_bytes and region_prices:
             verified = verified and region_prices.is_verified(STANDARD)
         if not verified:
-            unverified.add(line.region)
-            if region_prices is not None:
-                price_dates[line.region] = region_prices.date
+            unverified[line.region] = region_prices.date if region_prices else ""
         priced.append(
             PricedLine(
                 line,
@@ -221,7 +220,7 @@ def estimate(
                 monitoring_cost=_discount(monitoring, override),
             )
         )
-    return Estimate(priced, table.table_date, unverified, price_dates)
+    return Estimate(priced, table.table_date, unverified)
 
 
 def _missing_price(

@@ -18,15 +18,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from storage.models import Bucket, BucketChangeLock
 from storage.remediation.base import FixConflict
-
-if TYPE_CHECKING:
-    from storage.models import Bucket
 
 LOCK_SECONDS = 300  # longer than any single configuration write with its retries
 
@@ -36,8 +33,6 @@ class BucketBusy(FixConflict):
 
 
 def _take(bucket: Bucket, token: str, what: str) -> bool:
-    from storage.models import BucketChangeLock
-
     now = timezone.now()
     expires = now + timedelta(seconds=LOCK_SECONDS)
     try:
@@ -58,8 +53,6 @@ def _take(bucket: Bucket, token: str, what: str) -> bool:
 @contextmanager
 def bucket_change_lock(bucket: Bucket, what: str = "") -> Iterator[None]:
     """Hold the bucket's change lock; raises BucketBusy (nothing changed) if another holds it."""
-    from storage.models import BucketChangeLock
-
     token = uuid.uuid4().hex
     if not _take(bucket, token, what):
         held = BucketChangeLock.objects.filter(bucket=bucket).first()
